@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Convert a data dir (or wav files) with a trained VC model.
+
+Writes, under ``--output_dir``: ``norm/feats.{ark,scp}`` and ``denorm/feats.{ark,scp}`` (kaldi, via kaldiio),
+``durations/durations`` (``utt d1 d2 …`` per reduced source frame), ``wav/<utt>.wav`` and ``wav.scp``
+(when a vocoder is set) and ``rtf`` (real-time factor per utterance).
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import soundfile as sf
+
+from espnet2_vc.utils.audio import first_scp_path, read_audio
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """The command-line options."""
+    from espnet2.utils.nested_dict_action import NestedDictAction
+    from espnet2.utils.types import str2bool, str2triple_str
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train_config", required=True, help="exp/<vc_exp>/config.yaml")
+    parser.add_argument("--model_file", required=True, help="exp/<vc_exp>/<name>.pth")
+    parser.add_argument("--output_dir", required=True, type=Path)
+    parser.add_argument(
+        "--data_path_and_name_and_type", type=str2triple_str, action="append", default=[],
+        help="e.g. dump/raw/eval/wav.scp,src_speech,sound; add tgt_speech and durations for teacher forcing, "
+        "utt2src_sid,src_sids,text_int and utt2tgt_sid,tgt_sids,text_int for many-to-many models",
+    )  # fmt: skip
+    parser.add_argument("--wav", action="append", default=[], help="a wav file to convert (repeatable)")
+    parser.add_argument("--key_file", default=None, help="convert only these utterances")
+    parser.add_argument("--ngpu", type=int, default=0)
+    parser.add_argument("--num_workers", type=int, default=1)
+    parser.add_argument("--use_teacher_forcing", type=str2bool, default=False,
+                        help="use reference durations, pitch and energy; outputs have the target's length")
+    parser.add_argument("--alpha", type=float, default=1.0, help="speaking rate (>1 faster)")
+    parser.add_argument("--vocoder", default="griffin_lim", help="griffin_lim or none")
+    parser.add_argument("--vocoder_conf", action=NestedDictAction, default={}, help="e.g. griffin_lim_iters=64")
+    parser.add_argument("--log_level", default="INFO")
+    return parser
+
+
+def wavs_to_scp(wavs: Sequence[str], fs: int, out_dir: Path) -> Path:
+    """Resample the given wav files to ``fs`` under ``out_dir/input`` and list them in a scp (ids = stems)."""
+    (out_dir / "input").mkdir(parents=True, exist_ok=True)
+    scp = out_dir / "input" / "wav.scp"
+    seen = set()
+    with scp.open("w", encoding="utf-8") as f:
+        for path in sorted(wavs):
+            utt = Path(path).stem
+            if utt in seen:
+                raise ValueError(f"{path}: two inputs share the name {utt!r}; rename one")
+            seen.add(utt)
+            target = out_dir / "input" / f"{utt}.wav"
+            sf.write(target, read_audio(path, fs), fs, subtype="PCM_16")
+            f.write(f"{utt} {target}\n")
+    return scp
+
+
+def main(cmd: Optional[List[str]] = None) -> None:
+    """Convert every utterance and write features, durations and wavs."""
+    args = get_parser().parse_args(cmd)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    from espnet2_vc.inference import VoiceConverter, convert_dataset
+    from espnet2_vc.utils.config import mel_config
+
+    fs = int(mel_config(args.train_config)["fs"])
+    data: List[Tuple[str, str, str]] = list(args.data_path_and_name_and_type)
+    if args.wav:
+        data.append((str(wavs_to_scp(args.wav, fs, args.output_dir)), "src_speech", "sound"))
+    if not any(name == "src_speech" for _, name, _ in data):
+        sys.exit("give --wav files or --data_path_and_name_and_type <wav.scp>,src_speech,sound")
+    for path, _, kind in data:
+        if kind == "sound":
+            rate = sf.info(first_scp_path(path)).samplerate
+            if rate != fs:
+                sys.exit(f"{path}: audio is {rate} Hz but the model expects {fs} Hz; dump it at {fs} Hz "
+                         "(vc.sh stage 2) or pass the files with --wav to resample them")  # fmt: skip
+    vc = VoiceConverter(
+        args.train_config, args.model_file, device="cuda" if args.ngpu > 0 else "cpu", vocoder=args.vocoder,
+        vocoder_conf=args.vocoder_conf, use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha,
+    )  # fmt: skip
+    n = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
+    logging.info(f"converted {n} utterances into {args.output_dir}")
+
+
+if __name__ == "__main__":
+    main()

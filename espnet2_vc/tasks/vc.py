@@ -1,0 +1,218 @@
+"""VCTask: espnet's AbsTask for parallel voice conversion (``python -m espnet2_vc.bin.vc_train``)."""
+
+import argparse
+import logging
+from pathlib import Path
+from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
+
+import numpy as np
+import torch
+import yaml
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.layers.global_mvn import GlobalMVN
+from espnet2.tasks.abs_task import AbsTask
+from espnet2.train.class_choices import ClassChoices
+from espnet2.train.collate_fn import CommonCollateFn
+from espnet2.train.trainer import Trainer
+from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
+from espnet2.tts.feats_extract.dio import Dio
+from espnet2.tts.feats_extract.energy import Energy
+from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
+from typeguard import typechecked
+
+from espnet2_vc.utils.checkpoint import load_weights
+from espnet2_vc.utils.config import check_conf_keys, class_defaults
+from espnet2_vc.vc.abs_vc import AbsVC
+from espnet2_vc.vc.espnet_model import ESPnetVCModel
+from espnet2_vc.vc.nars2s.nars2s import NARS2S
+
+# Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
+SHARED_FRAME_KEYS = ("fs", "n_fft", "win_length", "hop_length", "window", "center")
+
+
+def _mvn_choices(name: str, default: Optional[str]) -> ClassChoices:
+    return ClassChoices(name, classes=dict(global_mvn=GlobalMVN), type_check=AbsNormalize, default=default,
+                        optional=True)  # fmt: skip
+
+
+feats_extractor_choices = ClassChoices(
+    "feats_extract", classes=dict(fbank=LogMelFbank), type_check=AbsFeatsExtract, default="fbank"
+)
+normalize_choices = _mvn_choices("normalize", "global_mvn")  # source features
+tgt_normalize_choices = _mvn_choices("tgt_normalize", "global_mvn")  # target features
+pitch_extractor_choices = ClassChoices(
+    "pitch_extract", classes=dict(dio=Dio), type_check=AbsFeatsExtract, default=None, optional=True
+)
+energy_extractor_choices = ClassChoices(
+    "energy_extract", classes=dict(energy=Energy), type_check=AbsFeatsExtract, default=None, optional=True
+)
+pitch_normalize_choices = _mvn_choices("pitch_normalize", None)
+energy_normalize_choices = _mvn_choices("energy_normalize", None)
+# Named "tts" so that ESPnet users' habits (--tts_conf reduction_factor=3) carry over.
+tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S), type_check=AbsVC, default="nars2s")
+
+
+def chosen_class(choices: ClassChoices, name: Optional[str]) -> Optional[type]:
+    """The class registered under ``name`` (case-insensitive), None for an optional ``none``."""
+    if name is None or (choices.optional and name.lower() in ("none", "null", "nil")):
+        return None
+    return choices.get_class(name.lower())
+
+
+def frame_aligned_conf(cls: type, conf: Dict[str, Any], mel: Dict[str, Any], option: str) -> Dict[str, Any]:
+    """``conf`` for a pitch / energy extractor, with the mel extractor's frame settings filled in.
+
+    A frame setting given explicitly must equal the mel extractor's, or the frames would not line up.
+    Token averaging is switched off: the network averages over durations itself (reduction-aware).
+    """
+    conf = dict(conf)
+    accepted = class_defaults(cls)
+    for key in SHARED_FRAME_KEYS:
+        if key not in accepted or key not in mel:
+            continue
+        if key in conf and conf[key] != mel[key]:
+            raise ValueError(
+                f"--{option}_conf {key}={conf[key]} differs from --feats_extract_conf {key}={mel[key]}: "
+                "pitch/energy frames must match the mel frames; remove it from the pitch/energy conf"
+            )
+        conf[key] = mel[key]
+    for key in ("use_token_averaged_f0", "use_token_averaged_energy"):
+        if key in accepted:
+            if conf.get(key):
+                raise ValueError(f"--{option}_conf {key}=true is not supported: NARS2S averages over durations")
+            conf[key] = False
+    return conf
+
+
+class VCTask(AbsTask):
+    """Parallel voice conversion: source speech → target speech with per-source-frame durations."""
+
+    num_optimizers: int = 1
+    class_choices_list = [
+        feats_extractor_choices,
+        normalize_choices,
+        tgt_normalize_choices,
+        tts_choices,
+        pitch_extractor_choices,
+        pitch_normalize_choices,
+        energy_extractor_choices,
+        energy_normalize_choices,
+    ]
+    trainer = Trainer
+
+    @classmethod
+    @typechecked
+    def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        """Add ``--<registry>`` and ``--<registry>_conf`` for every registry."""
+        group = parser.add_argument_group(description="Task related")
+        for class_choices in cls.class_choices_list:
+            class_choices.add_arguments(group)
+
+    @classmethod
+    @typechecked
+    def build_collate_fn(
+        cls, args: argparse.Namespace, train: bool
+    ) -> Callable[[Collection[Tuple[str, Dict[str, np.ndarray]]]], Tuple[List[str], Dict[str, torch.Tensor]]]:
+        """Pad sequences; speaker ids are not sequences."""
+        return CommonCollateFn(float_pad_value=0.0, int_pad_value=0, not_sequence=["src_sids", "tgt_sids"])
+
+    @classmethod
+    @typechecked
+    def build_preprocess_fn(
+        cls, args: argparse.Namespace, train: bool
+    ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
+        """No preprocessing: waveforms go to the model as they are in dump/raw."""
+        return None
+
+    @classmethod
+    def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        """``src_speech`` always; ``tgt_speech`` for training."""
+        return ("src_speech",) if inference else ("src_speech", "tgt_speech")
+
+    @classmethod
+    def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
+        """Durations and speaker ids (and the target speech for teacher-forced inference)."""
+        names = ("durations", "src_sids", "tgt_sids")
+        return names + ("tgt_speech",) if inference else names
+
+    @classmethod
+    def get_default_config(cls) -> Dict[str, Any]:
+        """Config for ``--print_config``; an unknown key in any ``--<registry>_conf`` is an error."""
+        config = super().get_default_config()
+        for choices in cls.class_choices_list:
+            class_obj = chosen_class(choices, config.get(choices.name))
+            if class_obj is not None:
+                check_conf_keys(class_obj, config.get(f"{choices.name}_conf") or {}, choices.name)
+        return config
+
+    @classmethod
+    def _build(cls, args: argparse.Namespace, choices: ClassChoices, **extra: Any) -> Optional[torch.nn.Module]:
+        class_obj = chosen_class(choices, getattr(args, choices.name))
+        if class_obj is None:
+            return None
+        conf = getattr(args, f"{choices.name}_conf") or {}
+        check_conf_keys(class_obj, conf, choices.name)
+        return class_obj(**extra, **conf)
+
+    @classmethod
+    @typechecked
+    def build_model(cls, args: argparse.Namespace) -> ESPnetVCModel:
+        """Build feats → normalize → pitch/energy → network from the parsed options."""
+        feats_extract = cls._build(args, feats_extractor_choices)
+        odim = feats_extract.output_size()
+        mel = class_defaults(type(feats_extract))
+        mel.update(args.feats_extract_conf or {})
+
+        # Without stats yet (collect_stats mode) there is nothing to normalize with.
+        norms = {}
+        for choices in (normalize_choices, tgt_normalize_choices, pitch_normalize_choices, energy_normalize_choices):
+            norms[choices.name] = None if args.collect_stats else cls._build(args, choices)
+        prosody = {}
+        for choices in (pitch_extractor_choices, energy_extractor_choices):
+            class_obj = chosen_class(choices, getattr(args, choices.name))
+            if class_obj is not None:
+                conf = getattr(args, f"{choices.name}_conf") or {}
+                check_conf_keys(class_obj, conf, choices.name)
+                conf = frame_aligned_conf(class_obj, conf, mel, choices.name)
+                # Saved back so that exp/*/config.yaml states the frame settings that were used.
+                setattr(args, f"{choices.name}_conf", conf)
+                prosody[choices.name] = class_obj(**conf)
+            else:
+                prosody[choices.name] = None
+        tts = cls._build(args, tts_choices, idim=odim, odim=odim)
+        model = ESPnetVCModel(
+            feats_extract=feats_extract,
+            normalize=norms["normalize"],
+            tgt_normalize=norms["tgt_normalize"],
+            pitch_extract=prosody["pitch_extract"],
+            pitch_normalize=norms["pitch_normalize"],
+            energy_extract=prosody["energy_extract"],
+            energy_normalize=norms["energy_normalize"],
+            tts=tts,
+        )
+        n_params = sum(p.numel() for p in model.parameters())
+        logging.info(f"VC model: {type(tts).__name__}, {n_params / 1e6:.2f} M parameters")
+        return model
+
+    @classmethod
+    def build_model_from_file(
+        cls,
+        config_file: Optional[Union[Path, str]] = None,
+        model_file: Optional[Union[Path, str]] = None,
+        device: str = "cpu",
+    ) -> Tuple[ESPnetVCModel, argparse.Namespace]:
+        """Rebuild a model from ``exp/*/config.yaml`` and load its weights strictly (``weights_only``).
+
+        Unlike espnet's default this never loads partially: a missing or unexpected parameter is an error.
+        """
+        if config_file is None:
+            if model_file is None:
+                raise ValueError("give a config file, a model file, or both")
+            config_file = Path(model_file).parent / "config.yaml"
+        with Path(config_file).open("r", encoding="utf-8") as f:
+            args = argparse.Namespace(**yaml.safe_load(f))
+        args.collect_stats = False
+        model = cls.build_model(args).to(device)
+        if model_file is not None:
+            load_weights(model, model_file, device)
+        return model, args

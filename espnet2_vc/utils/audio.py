@@ -1,0 +1,28 @@
+"""Small audio helpers shared by the command-line tools."""
+
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+import soundfile as sf
+
+
+def read_audio(path: Union[str, Path], fs: int) -> np.ndarray:
+    """Read a mono float32 waveform at ``fs`` (resampled with soxr when needed, first channel if stereo)."""
+    wav, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    wav = wav[:, 0]
+    if rate != fs:
+        import soxr
+
+        wav = soxr.resample(wav, rate, fs).astype(np.float32)
+    return wav
+
+
+def first_scp_path(scp: Union[str, Path]) -> str:
+    """The path on the first line of a ``utt path`` scp file."""
+    with open(scp, encoding="utf-8") as f:
+        for line in f:
+            parts = line.strip().split(maxsplit=1)
+            if len(parts) == 2:
+                return parts[1]
+    raise ValueError(f"{scp}: no 'utt_id path' line; is it an empty data dir?")

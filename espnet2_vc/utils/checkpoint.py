@@ -1,0 +1,34 @@
+"""Loading weights with a report of what was loaded: never a silent partial load."""
+
+import logging
+from pathlib import Path
+from typing import Dict, Union
+
+import torch
+
+
+def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "cpu") -> None:
+    """Load a state dict saved by espnet's Trainer into ``model``, strictly.
+
+    Uses ``torch.load(weights_only=True)`` so that a file from a stranger cannot run code.
+
+    Raises:
+        RuntimeError: naming the file and every missing or unexpected parameter.
+    """
+    state: Dict[str, torch.Tensor] = torch.load(path, map_location=device, weights_only=True)
+    if "module" in state and isinstance(state["module"], dict):  # deepspeed checkpoints
+        state = state["module"]
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
+    if missing or unexpected or mismatched:
+        raise RuntimeError(
+            f"{path}: does not fit the model built from its config: missing {missing[:10]}"
+            f"{'…' if len(missing) > 10 else ''}, unexpected {unexpected[:10]}"
+            f"{'…' if len(unexpected) > 10 else ''}, shape mismatch {mismatched[:10]}. "
+            "Use the config.yaml written next to this checkpoint."
+        )
+    model.load_state_dict(state, strict=True)
+    n_params = sum(v.numel() for v in state.values())
+    logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}")

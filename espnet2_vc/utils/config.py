@@ -1,0 +1,92 @@
+"""Read settings from a VC training config (``exp/*/config.yaml`` or ``conf/*.yaml``).
+
+The mel settings live once, in ``feats_extract_conf`` of the VC config; every other tool (duration
+extraction, vocoder, evaluation) reads them through :func:`mel_config` instead of retyping them.
+"""
+
+import inspect
+from pathlib import Path
+from typing import Any, Dict, Union
+
+import yaml
+
+# Keys of the feature extractor that define the mel spectrogram.
+MEL_KEYS = ("fs", "n_fft", "win_length", "hop_length", "window", "center", "n_mels", "fmin", "fmax", "htk", "log_base")
+
+
+def load_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
+    """Return a config dict from a yaml path or a dict (returned as is)."""
+    if isinstance(config, dict):
+        return config
+    with Path(config).open("r", encoding="utf-8") as f:
+        loaded = yaml.safe_load(f)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{config}: not a yaml mapping; expected a VC training config")
+    return loaded
+
+
+def class_defaults(cls: type) -> Dict[str, Any]:
+    """Keyword defaults of ``cls.__init__`` (parameters without a default are left out)."""
+    params = inspect.signature(cls.__init__).parameters
+    return {k: p.default for k, p in params.items() if p.default is not inspect.Parameter.empty}
+
+
+def check_conf_keys(cls: type, conf: Dict[str, Any], option: str) -> None:
+    """Raise ``ValueError`` naming every key of ``conf`` that ``cls`` does not accept.
+
+    Args:
+        cls: The class the conf is for.
+        conf: The ``--<option>_conf`` dict.
+        option: The option name, e.g. ``tts`` (used in the message).
+    """
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    unknown = sorted(set(conf) - set(params) - {"self"})
+    if unknown:
+        known = ", ".join(sorted(k for k in params if k != "self"))
+        raise ValueError(f"--{option}_conf: unknown key(s) {unknown} for {cls.__name__}; accepted keys: {known}")
+
+
+def resolved_conf(config: Union[str, Path, Dict[str, Any]], name: str) -> Dict[str, Any]:
+    """``<name>_conf`` of ``config`` completed with the chosen class's defaults.
+
+    Args:
+        config: A VC training config (path or dict).
+        name: A registry name of :class:`espnet2_vc.tasks.vc.VCTask`, e.g. ``feats_extract`` or ``tts``.
+    """
+    from espnet2_vc.tasks.vc import VCTask
+
+    config = load_config(config)
+    choices = {c.name: c for c in VCTask.class_choices_list}
+    if name not in choices:
+        raise ValueError(f"unknown registry {name!r}; one of {sorted(choices)}")
+    choice = choices[name]
+    selected = config.get(name, choice.default)
+    if selected is None:
+        return {}
+    cls = choice.get_class(str(selected).lower())
+    conf = dict(config.get(f"{name}_conf") or {})
+    check_conf_keys(cls, conf, name)
+    out = class_defaults(cls)
+    out.update(conf)
+    return out
+
+
+def mel_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
+    """The mel settings of a VC config: ``fs``, ``n_fft``, ``hop_length``, ``win_length`` (never None), …"""
+    conf = resolved_conf(config, "feats_extract")
+    mel = {k: conf[k] for k in MEL_KEYS if k in conf}
+    if mel.get("win_length") is None:
+        mel["win_length"] = mel["n_fft"]
+    return mel
+
+
+def reduction_factor(config: Union[str, Path, Dict[str, Any]]) -> int:
+    """``tts_conf.reduction_factor`` of a VC config (the network's default when unset)."""
+    return int(resolved_conf(config, "tts").get("reduction_factor", 1))
+
+
+def num_frames(num_samples: int, hop_length: int) -> int:
+    """Frames of a centered STFT (espnet ``LogMelFbank`` with ``center: true``)."""
+    return 1 + num_samples // hop_length

@@ -1,0 +1,231 @@
+"""The VC wrapper model: waveforms → features → normalization → pitch/energy → an :class:`AbsVC` network."""
+
+from typing import Dict, List, Optional, Tuple
+
+import torch
+from espnet2.layers.abs_normalize import AbsNormalize
+from espnet2.train.abs_espnet_model import AbsESPnetModel
+from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
+from typeguard import typechecked
+
+from espnet2_vc.vc.abs_vc import AbsVC
+from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths
+
+
+def utterance_mvn(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Normalize each utterance to zero mean, unit variance over its valid frames (B, T, C)."""
+    mask = (torch.arange(x.size(1), device=x.device)[None] < lengths[:, None]).to(x.dtype)[..., None]
+    count = mask.sum(1, keepdim=True).clamp(min=1.0)
+    mean = (x * mask).sum(1, keepdim=True) / count
+    var = (((x - mean) * mask) ** 2).sum(1, keepdim=True) / count
+    return (x - mean) / var.clamp(min=1e-8).sqrt() * mask
+
+
+def check_durations(
+    utt_ids: List[str],
+    durations: torch.Tensor,
+    durations_lengths: torch.Tensor,
+    src_lengths: torch.Tensor,
+    tgt_lengths: torch.Tensor,
+    r: int,
+) -> None:
+    """Raise ``ValueError`` naming the first utterance whose durations do not fit its features.
+
+    Args:
+        utt_ids: Utterance ids of the batch.
+        durations: (B, N_src) target frames per reduced source frame.
+        durations_lengths: (B,).
+        src_lengths: Source frames (B,).
+        tgt_lengths: Target frames (B,).
+        r: Reduction factor.
+    """
+    want_len = reduced_source_lengths(src_lengths, r)
+    want_sum = reduced_target_lengths(tgt_lengths, r)
+    sums = durations.sum(1)
+    for i, uid in enumerate(utt_ids):
+        if int(durations_lengths[i]) != int(want_len[i]) or int(sums[i]) != int(want_sum[i]):
+            raise ValueError(
+                f"{uid}: durations have {int(durations_lengths[i])} values summing to {int(sums[i])}, but the "
+                f"features need {int(want_len[i])} values (source {int(src_lengths[i])} frames // r={r}) summing "
+                f"to {int(want_sum[i])} (ceil(target {int(tgt_lengths[i])} frames / r)). Re-extract durations "
+                "with the same mel settings and reduction factor (vc.sh stage 4)."
+            )
+
+
+class ESPnetVCModel(AbsESPnetModel):
+    """Feature extraction, normalization and prosody extraction around a VC network."""
+
+    @typechecked
+    def __init__(
+        self,
+        feats_extract: AbsFeatsExtract,
+        normalize: Optional[AbsNormalize],
+        tgt_normalize: Optional[AbsNormalize],
+        pitch_extract: Optional[AbsFeatsExtract],
+        pitch_normalize: Optional[AbsNormalize],
+        energy_extract: Optional[AbsFeatsExtract],
+        energy_normalize: Optional[AbsNormalize],
+        tts: AbsVC,
+    ):
+        """Initialize.
+
+        Args:
+            feats_extract: Mel extractor shared by source and target (one mel config).
+            normalize: Source feature normalization (global MVN with the source stats).
+            tgt_normalize: Target feature normalization (global MVN with the target stats).
+            pitch_extract / pitch_normalize: Frame-level pitch and its normalization (target stats).
+            energy_extract / energy_normalize: Frame-level energy and its normalization (target stats).
+            tts: The VC network.
+        """
+        super().__init__()
+        self.feats_extract = feats_extract
+        self.normalize = normalize
+        self.tgt_normalize = tgt_normalize
+        self.pitch_extract = pitch_extract
+        self.pitch_normalize = pitch_normalize
+        self.energy_extract = energy_extract
+        self.energy_normalize = energy_normalize
+        self.tts = tts
+        for name in ("pitch", "energy"):
+            needs = getattr(tts, f"requires_{name}", False) or getattr(tts, f"requires_source_{name}", False)
+            if needs and getattr(self, f"{name}_extract") is None:
+                raise ValueError(
+                    f"the network converts {name} (--tts_conf use_{name}=true) but --{name}_extract is not set"
+                )
+
+    def _prosody(
+        self, name: str, speech: torch.Tensor, lengths: Optional[torch.Tensor], feats_lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Frame-level pitch or energy (B, T_feats, 1) aligned to the mel frames."""
+        value, _ = getattr(self, f"{name}_extract")(speech, lengths, feats_lengths=feats_lengths)
+        return value
+
+    def _features(
+        self, src_speech: torch.Tensor, src_speech_lengths: torch.Tensor,
+        tgt_speech: Optional[torch.Tensor], tgt_speech_lengths: Optional[torch.Tensor], normalize: bool,
+    ) -> Dict[str, torch.Tensor]:  # fmt: skip
+        """Everything the network takes, from waveforms (B, T_wav)."""
+        out = {}
+        src_feats, src_lengths = self.feats_extract(src_speech, src_speech_lengths)
+        out.update(src_feats=src_feats, src_feats_lengths=src_lengths)
+        for name in ("pitch", "energy"):
+            if getattr(self.tts, f"requires_source_{name}", False):
+                value = self._prosody(name, src_speech, src_speech_lengths, src_lengths)
+                out[f"src_{name}"] = utterance_mvn(value, src_lengths)
+        if tgt_speech is not None:
+            feats, feats_lengths = self.feats_extract(tgt_speech, tgt_speech_lengths)
+            out.update(feats=feats, feats_lengths=feats_lengths)
+            for name in ("pitch", "energy"):
+                if getattr(self, f"{name}_extract") is not None:
+                    out[name] = self._prosody(name, tgt_speech, tgt_speech_lengths, feats_lengths)
+        if normalize:
+            for key, norm in (("src_feats", self.normalize), ("feats", self.tgt_normalize),
+                              ("pitch", self.pitch_normalize), ("energy", self.energy_normalize)):  # fmt: skip
+                if norm is not None and key in out:
+                    lengths = out["src_feats_lengths" if key == "src_feats" else "feats_lengths"]
+                    out[key] = norm(out[key], lengths)[0]
+        return out
+
+    def forward(
+        self,
+        src_speech: torch.Tensor,
+        src_speech_lengths: torch.Tensor,
+        tgt_speech: torch.Tensor,
+        tgt_speech_lengths: torch.Tensor,
+        durations: Optional[torch.Tensor] = None,
+        durations_lengths: Optional[torch.Tensor] = None,
+        src_sids: Optional[torch.Tensor] = None,
+        tgt_sids: Optional[torch.Tensor] = None,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+        """Compute the loss.
+
+        Args:
+            src_speech: Source waveforms (B, T_src_wav).
+            src_speech_lengths: (B,).
+            tgt_speech: Target waveforms (B, T_tgt_wav).
+            tgt_speech_lengths: (B,).
+            durations: Target frames per reduced source frame (B, N_src).
+            durations_lengths: (B,).
+            src_sids: Source speaker ids (B, 1).
+            tgt_sids: Target speaker ids (B, 1).
+            kwargs: ``utt_id`` (list of str, given by espnet's Trainer) names utterances in errors.
+
+        Returns:
+            Loss scalar, statistics, batch-size weight.
+        """
+        with torch.autocast(src_speech.device.type, enabled=False):
+            batch = self._features(src_speech, src_speech_lengths, tgt_speech, tgt_speech_lengths, normalize=True)
+        if durations is not None:
+            utt_ids = kwargs.get("utt_id") or [f"batch item {i}" for i in range(durations.size(0))]
+            check_durations(
+                list(utt_ids), durations, durations_lengths, batch["src_feats_lengths"], batch["feats_lengths"],
+                self.tts.reduction_factor,
+            )  # fmt: skip
+            batch.update(durations=durations, durations_lengths=durations_lengths)
+        if src_sids is not None:
+            batch["src_sids"] = src_sids
+        if tgt_sids is not None:
+            batch["tgt_sids"] = tgt_sids
+        return self.tts(**batch)
+
+    def collect_feats(
+        self,
+        src_speech: torch.Tensor,
+        src_speech_lengths: torch.Tensor,
+        tgt_speech: Optional[torch.Tensor] = None,
+        tgt_speech_lengths: Optional[torch.Tensor] = None,
+        **kwargs,
+    ) -> Dict[str, torch.Tensor]:
+        """Unnormalized features for ``--collect_stats``: ``src_feats``, ``tgt_feats``, ``pitch``, ``energy``."""
+        out = self._features(src_speech, src_speech_lengths, tgt_speech, tgt_speech_lengths, normalize=False)
+        stats = {"src_feats": out["src_feats"], "src_feats_lengths": out["src_feats_lengths"]}
+        if "feats" in out:
+            stats.update(tgt_feats=out["feats"], tgt_feats_lengths=out["feats_lengths"])
+            for name in ("pitch", "energy"):
+                if name in out:
+                    stats.update({name: out[name], f"{name}_lengths": out["feats_lengths"]})
+        return stats
+
+    @torch.no_grad()
+    def inference(
+        self,
+        src_speech: torch.Tensor,
+        tgt_speech: Optional[torch.Tensor] = None,
+        durations: Optional[torch.Tensor] = None,
+        src_sids: Optional[torch.Tensor] = None,
+        tgt_sids: Optional[torch.Tensor] = None,
+        use_teacher_forcing: bool = False,
+        alpha: float = 1.0,
+    ) -> Dict[str, torch.Tensor]:
+        """Convert one utterance.
+
+        Args:
+            src_speech: Source waveform (T_wav,).
+            tgt_speech: Target waveform (T_wav,), needed for teacher forcing.
+            durations: Forced durations (N_src,), needed for teacher forcing.
+            src_sids / tgt_sids: Speaker ids (1,).
+            use_teacher_forcing: Use the reference durations, pitch and energy and return exactly the target's
+                number of frames (ground-truth-aligned decoding, e.g. for vocoder fine-tuning).
+            alpha: Speaking-rate control.
+
+        Returns:
+            ``feat_gen`` (T_out, odim) normalized, ``feat_gen_denorm`` (T_out, odim), ``duration`` (N_src,) and
+            the predicted (or forced) ``pitch`` / ``energy`` per source frame when the network converts them.
+        """
+        if use_teacher_forcing and (tgt_speech is None or durations is None):
+            raise ValueError("teacher forcing needs the target speech and its durations")
+        length = lambda x: x.new_tensor([x.size(0)], dtype=torch.long)  # noqa: E731
+        tgt, tgt_lengths = (tgt_speech[None], length(tgt_speech)) if use_teacher_forcing else (None, None)
+        feats = self._features(src_speech[None], length(src_speech), tgt, tgt_lengths, normalize=True)
+        kwargs = dict(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)
+        kwargs.update({k: feats[k][0] for k in ("src_pitch", "src_energy") if k in feats})
+        if use_teacher_forcing:
+            kwargs.update(durations=durations, target_length=int(feats["feats_lengths"][0]))
+            kwargs.update({k: feats[k][0] for k in ("pitch", "energy") if k in feats})
+        out = self.tts.inference(feats["src_feats"][0], **kwargs)
+        denorm = out["feat_gen"]
+        if self.tgt_normalize is not None:
+            denorm = self.tgt_normalize.inverse(denorm[None].clone())[0][0]
+        out["feat_gen_denorm"] = denorm
+        return out

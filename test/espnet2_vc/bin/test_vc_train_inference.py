@@ -1,0 +1,132 @@
+"""Train → collect stats → train → ``vc_inference`` on a tiny generated data dir, in one process."""
+
+import math
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import pytest
+import soundfile as sf
+import yaml
+
+from espnet2_vc.bin import vc_inference, vc_train
+
+FS, HOP, R = 8000, 80, 2
+
+
+def tone(seconds: float, f0: float, seed: int) -> np.ndarray:
+    """A harmonic, slightly noisy signal (pitch trackers find an f0 in it)."""
+    t = np.arange(int(seconds * FS)) / FS
+    rng = np.random.default_rng(seed)
+    wav = sum(np.sin(2 * np.pi * f0 * k * t * (1 + 0.05 * np.sin(t))) / k for k in range(1, 6))
+    return (0.2 * wav / 3 + 0.003 * rng.standard_normal(len(t))).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("data")
+    with open(root / "wav.scp", "w") as src, open(root / "tgt_wav.scp", "w") as tgt, \
+            open(root / "durations", "w") as dur:  # fmt: skip
+        for i in range(4):
+            utt = f"utt{i}"
+            x, y = tone(0.6 + 0.1 * i, 220, i), tone(0.8 + 0.05 * i, 120, 10 + i)
+            sf.write(root / f"{utt}_src.wav", x, FS)
+            sf.write(root / f"{utt}_tgt.wav", y, FS)
+            src.write(f"{utt} {root / f'{utt}_src.wav'}\n")
+            tgt.write(f"{utt} {root / f'{utt}_tgt.wav'}\n")
+            ns, nt = (1 + len(x) // HOP) // R, math.ceil((1 + len(y) // HOP) / R)
+            d = np.full(ns, nt // ns)
+            d[: nt - d.sum()] += 1
+            dur.write(f"{utt} {' '.join(map(str, d))}\n")
+        with open(root / "keys", "w") as keys:
+            keys.write("".join(f"utt{i} 1\n" for i in range(4)))
+    config = dict(
+        feats_extract="fbank", feats_extract_conf=dict(fs=FS, n_fft=256, hop_length=HOP, n_mels=20, fmin=0, fmax=4000),
+        tts="nars2s", tts_conf=dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, postnet_layers=1,
+                                    postnet_chans=4, reduction_factor=R, duration_predictor_chans=4,
+                                    pitch_predictor_chans=4, energy_predictor_chans=4),
+        pitch_extract="dio", pitch_extract_conf=dict(f0min=60, f0max=400), pitch_normalize="global_mvn",
+        energy_extract="energy", energy_normalize="global_mvn",
+        max_epoch=1, batch_type="numel", batch_bins=30000, optim="adam", num_workers=0, use_matplotlib=False,
+        use_tensorboard=False,
+    )  # fmt: skip
+    with open(root / "train.yaml", "w") as f:
+        yaml.safe_dump(config, f)
+    return root
+
+
+def data_opts(root: Path, mode: str, durations: bool = True) -> list:
+    names = [("wav.scp", "src_speech", "sound"), ("tgt_wav.scp", "tgt_speech", "sound")]
+    if durations:
+        names.append(("durations", "durations", "text_int"))
+    opts = []
+    for file, name, kind in names:
+        opts += [f"--{mode}_data_path_and_name_and_type", f"{root / file},{name},{kind}"]
+    return opts
+
+
+def test_collect_stats_train_and_convert(data_dir, tmp_path):
+    stats = tmp_path / "stats"
+    vc_train.main([
+        "--collect_stats", "true", "--config", str(data_dir / "train.yaml"), "--output_dir", str(stats),
+        "--train_shape_file", str(data_dir / "keys"), "--valid_shape_file", str(data_dir / "keys"),
+        *data_opts(data_dir, "train", False), *data_opts(data_dir, "valid", False),
+    ])  # fmt: skip
+    for name in ("src_feats", "tgt_feats", "pitch", "energy"):
+        assert (stats / "train" / f"{name}_stats.npz").exists()
+    exp = tmp_path / "exp"
+    shapes = []
+    for mode in ("train", "valid"):
+        for name in ("src_speech", "tgt_speech"):
+            shapes += [f"--{mode}_shape_file", str(stats / mode / f"{name}_shape")]
+    vc_train.main([
+        "--config", str(data_dir / "train.yaml"), "--output_dir", str(exp),
+        "--normalize_conf", f"stats_file={stats / 'train/src_feats_stats.npz'}",
+        "--tgt_normalize_conf", f"stats_file={stats / 'train/tgt_feats_stats.npz'}",
+        "--pitch_normalize_conf", f"stats_file={stats / 'train/pitch_stats.npz'}",
+        "--energy_normalize_conf", f"stats_file={stats / 'train/energy_stats.npz'}",
+        *shapes, *data_opts(data_dir, "train"), *data_opts(data_dir, "valid"),
+    ])  # fmt: skip
+    model = exp / "valid.loss.best.pth"
+    assert model.exists()
+    saved = yaml.safe_load((exp / "config.yaml").read_text())
+    assert saved["tts_conf"]["reduction_factor"] == R and saved["pitch_extract_conf"]["hop_length"] == HOP
+
+    # Free-running conversion: the output has sum(predicted durations) × r frames.
+    out = tmp_path / "decode"
+    vc_inference.main([
+        "--train_config", str(exp / "config.yaml"), "--model_file", str(model), "--output_dir", str(out),
+        "--data_path_and_name_and_type", f"{data_dir / 'wav.scp'},src_speech,sound",
+        "--vocoder_conf", "griffin_lim_iters=2",
+    ])  # fmt: skip
+    feats = dict(kaldiio.load_scp(str(out / "denorm" / "feats.scp")))
+    durations = {ln.split()[0]: list(map(int, ln.split()[1:])) for ln in open(out / "durations" / "durations")}
+    assert sorted(feats) == [f"utt{i}" for i in range(4)]
+    for utt, mel in feats.items():
+        assert mel.shape == (sum(durations[utt]) * R, 20)
+        assert (out / "wav" / f"{utt}.wav").exists()
+
+    # Teacher forcing: the reference durations, so exactly the target's frames (sum × r trimmed to it).
+    tf = tmp_path / "decode_tf"
+    vc_inference.main([
+        "--train_config", str(exp / "config.yaml"), "--model_file", str(model), "--output_dir", str(tf),
+        *sum((["--data_path_and_name_and_type", f"{data_dir / f},{n},{k}"] for f, n, k in (
+            ("wav.scp", "src_speech", "sound"), ("tgt_wav.scp", "tgt_speech", "sound"),
+            ("durations", "durations", "text_int"))), []),
+        "--use_teacher_forcing", "true", "--vocoder", "none",
+    ])  # fmt: skip
+    reference = {ln.split()[0]: list(map(int, ln.split()[1:])) for ln in open(data_dir / "durations")}
+    for utt, mel in kaldiio.load_scp(str(tf / "denorm" / "feats.scp")).items():
+        n_tgt = 1 + sf.info(str(data_dir / f"{utt}_tgt.wav")).frames // HOP
+        assert mel.shape[0] == n_tgt
+        assert sum(reference[utt]) * R - R < n_tgt <= sum(reference[utt]) * R
+
+
+def test_inference_refuses_wrong_rate(data_dir, tmp_path):
+    wav = tmp_path / "x.wav"
+    sf.write(wav, tone(0.3, 200, 0), 16000)
+    (tmp_path / "wav.scp").write_text(f"x {wav}\n")
+    with pytest.raises(SystemExit, match="16000 Hz but the model expects 8000 Hz"):
+        vc_inference.main(["--train_config", str(data_dir / "train.yaml"), "--model_file", "unused.pth",
+                           "--output_dir", str(tmp_path / "o"),
+                           "--data_path_and_name_and_type", f"{tmp_path / 'wav.scp'},src_speech,sound"])
