@@ -3,13 +3,38 @@
 import logging
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
 from espnet2_vc.utils.config import mel_config
 from espnet2_vc.vocoder.registry import build_vocoder
+
+
+def resolve_model(
+    model: Union[str, Path], cache_dir: Optional[Union[str, Path]] = None
+) -> Tuple[Path, Path, Dict[str, Any]]:
+    """Config, weights and vocoder options of a pack (extracted safely) or an experiment folder.
+
+    Args:
+        model: ``model.zip`` made by ``vc_pack``, or ``exp/<vc_exp>``.
+        cache_dir: Where a pack is extracted (default: ``<zip name>.unpacked/`` beside it).
+    """
+    model = Path(model)
+    if model.is_dir():
+        for name in ("valid.loss.best.pth", "valid.loss.ave.pth", "latest.pth"):
+            if (model / name).exists():
+                return model / "config.yaml", model / name, {}
+        raise FileNotFoundError(f"{model}: no valid.loss.best.pth, valid.loss.ave.pth or latest.pth in it")
+    from espnet2_vc.pack import unpack_model
+
+    files = unpack_model(model, cache_dir or model.with_name(model.name + ".unpacked"))
+    extra: Dict[str, Any] = {}
+    if "vocoder_file" in files:
+        extra = dict(vocoder="hifigan",
+                     vocoder_conf=dict(model_file=files["vocoder_file"], config_file=files["vocoder_config"]))
+    return Path(files["train_config"]), Path(files["model_file"]), extra
 
 
 class VoiceConverter:
@@ -57,27 +82,59 @@ class VoiceConverter:
         """Sampling rate of the model's input and output."""
         return int(self.mel["fs"])
 
+    @classmethod
+    def from_pretrained(
+        cls, model: Union[str, Path], cache_dir: Optional[Union[str, Path]] = None, **kwargs: Any
+    ) -> "VoiceConverter":
+        """Load a packed ``model.zip`` (made by ``vc_pack``) or an experiment folder.
+
+        Args:
+            model: A pack, or ``exp/<vc_exp>`` (its ``config.yaml`` and best or latest checkpoint).
+            cache_dir: Where a pack is extracted (default: ``<zip name>.unpacked/`` beside it).
+            kwargs: Passed to :class:`VoiceConverter` (``device``, ``vocoder``, …).
+        """
+        config, weights, extra = resolve_model(model, cache_dir)
+        for key, value in extra.items():
+            kwargs.setdefault(key, value)
+        return cls(config, weights, **kwargs)
+
     @torch.no_grad()
     def __call__(
         self,
-        src_speech: torch.Tensor,
-        tgt_speech: Optional[torch.Tensor] = None,
+        wav: Union[np.ndarray, torch.Tensor],
+        fs: Optional[int] = None,
+        tgt_wav: Optional[Union[np.ndarray, torch.Tensor]] = None,
         durations: Optional[torch.Tensor] = None,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
     ) -> Dict[str, Any]:
-        """Convert one utterance given as a waveform (T_wav,) at :attr:`fs`.
+        """Convert one utterance.
+
+        Args:
+            wav: Source waveform (T_wav,).
+            fs: Its sampling rate; resampled to :attr:`fs` when different (None: already at :attr:`fs`).
+            tgt_wav: Target waveform at :attr:`fs` (teacher forcing only).
+            durations: Reference durations (N_src,) (teacher forcing only).
+            src_sids / tgt_sids: Speaker ids (1,) for many-to-many models.
 
         Returns:
-            ``feat_gen`` / ``feat_gen_denorm`` (T_out, n_mels), ``duration`` (N_src,), ``wav`` (T_wav_out,)
-            when a vocoder is set, ``pitch`` / ``energy`` when converted, and ``rtf`` (seconds of compute per
-            second of input).
+            ``wav`` (T_wav_out,) at :attr:`fs` when a vocoder is set, ``feat_gen`` / ``feat_gen_denorm``
+            (T_out, n_mels), ``duration`` (N_src,), ``pitch`` / ``energy`` when converted, and ``rtf``
+            (seconds of compute per second of input).
         """
         start = time.perf_counter()
-        to = lambda x: None if x is None else torch.as_tensor(x).to(self.device)  # noqa: E731
+        wav = torch.as_tensor(wav, dtype=torch.float32)
+        if fs is not None and fs != self.fs:
+            import torchaudio.functional as AF
+
+            wav = AF.resample(wav, fs, self.fs)
+
+        def to(x: Any) -> Optional[torch.Tensor]:
+            return None if x is None else torch.as_tensor(x).to(self.device)
+
         out = self.model.inference(
-            to(src_speech).float(),
-            tgt_speech=None if tgt_speech is None else to(tgt_speech).float(),
+            wav.to(self.device),
+            tgt_speech=None if tgt_wav is None else to(tgt_wav).float(),
             durations=to(durations),
             src_sids=to(src_sids),
             tgt_sids=to(tgt_sids),
@@ -87,8 +144,7 @@ class VoiceConverter:
         if self.vocoder is not None:
             out["wav"] = self.vocoder(out["feat_gen_denorm"])
         elapsed = time.perf_counter() - start
-        out["rtf"] = elapsed / max(len(src_speech) / self.fs, 1e-9)
-        logging.debug(f"converted {len(src_speech) / self.fs:.2f} s in {elapsed:.2f} s")
+        out["rtf"] = elapsed / max(len(wav) / self.fs, 1e-9)
         return out
 
     def to_numpy(self, out: Dict[str, Any]) -> Dict[str, np.ndarray]:
@@ -129,8 +185,8 @@ def convert_dataset(
         for keys, batch in loader:
             utt = keys[0]
             item = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
-            out = vc(item["src_speech"], item.get("tgt_speech"), item.get("durations"), item.get("src_sids"),
-                     item.get("tgt_sids"))  # fmt: skip
+            out = vc(item["src_speech"], tgt_wav=item.get("tgt_speech"), durations=item.get("durations"),
+                     src_sids=item.get("src_sids"), tgt_sids=item.get("tgt_sids"))  # fmt: skip
             norm_w[utt] = out["feat_gen"].cpu().numpy()
             denorm_w[utt] = out["feat_gen_denorm"].cpu().numpy()
             dur_w["durations"][utt] = " ".join(map(str, out["duration"].tolist()))

@@ -23,8 +23,9 @@ def get_parser() -> argparse.ArgumentParser:
     from espnet2.utils.types import str2bool, str2triple_str
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train_config", required=True, help="exp/<vc_exp>/config.yaml")
-    parser.add_argument("--model_file", required=True, help="exp/<vc_exp>/<name>.pth")
+    parser.add_argument("--train_config", default=None, help="exp/<vc_exp>/config.yaml (not with a .zip)")
+    parser.add_argument("--model_file", required=True,
+                        help="exp/<vc_exp>/<name>.pth, a packed model.zip (vc_pack) or an exp folder")
     parser.add_argument("--output_dir", required=True, type=Path)
     parser.add_argument(
         "--data_path_and_name_and_type", type=str2triple_str, action="append", default=[],
@@ -65,10 +66,13 @@ def main(cmd: Optional[List[str]] = None) -> None:
     """Convert every utterance and write features, durations and wavs."""
     args = get_parser().parse_args(cmd)
     logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
-    from espnet2_vc.inference import VoiceConverter, convert_dataset
+    from espnet2_vc.inference import VoiceConverter, convert_dataset, resolve_model
     from espnet2_vc.utils.config import mel_config
 
-    fs = int(mel_config(args.train_config)["fs"])
+    config, model_file, extra = args.train_config, args.model_file, {}
+    if config is None:
+        config, model_file, extra = resolve_model(args.model_file)
+    fs = int(mel_config(config)["fs"])
     data: List[Tuple[str, str, str]] = list(args.data_path_and_name_and_type)
     if args.wav:
         data.append((str(wavs_to_scp(args.wav, fs, args.output_dir)), "src_speech", "sound"))
@@ -80,10 +84,11 @@ def main(cmd: Optional[List[str]] = None) -> None:
             if rate != fs:
                 sys.exit(f"{path}: audio is {rate} Hz but the model expects {fs} Hz; dump it at {fs} Hz "
                          "(vc.sh stage 2) or pass the files with --wav to resample them")  # fmt: skip
-    vc = VoiceConverter(
-        args.train_config, args.model_file, device="cuda" if args.ngpu > 0 else "cpu", vocoder=args.vocoder,
-        vocoder_conf=args.vocoder_conf, use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha,
-    )  # fmt: skip
+    vocoder = dict(vocoder=args.vocoder, vocoder_conf=args.vocoder_conf)
+    if extra and args.vocoder == "griffin_lim" and not args.vocoder_conf:
+        vocoder = extra  # the pack's own vocoder unless another one is asked for
+    vc = VoiceConverter(config, model_file, device="cuda" if args.ngpu > 0 else "cpu",
+                        use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha, **vocoder)  # fmt: skip
     n = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
     logging.info(f"converted {n} utterances into {args.output_dir}")
 
