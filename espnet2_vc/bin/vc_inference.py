@@ -19,10 +19,12 @@ from espnet2_vc.utils.audio import first_scp_path, read_audio
 
 def get_parser() -> argparse.ArgumentParser:
     """The command-line options."""
+    from espnet2.utils import config_argparse
     from espnet2.utils.nested_dict_action import NestedDictAction
     from espnet2.utils.types import str2bool, str2triple_str
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = config_argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # config_argparse adds --config: a yaml of these options (e.g. conf/decode.yaml), unknown keys are errors.
     parser.add_argument("--train_config", default=None, help="exp/<vc_exp>/config.yaml (not with a .zip)")
     parser.add_argument("--model_file", required=True,
                         help="exp/<vc_exp>/<name>.pth, a packed model.zip (vc_pack) or an exp folder")

@@ -1,0 +1,349 @@
+#!/usr/bin/env bash
+# The staged driver of every parallel voice-conversion recipe; egs/<corpus>/vc1/run.sh calls it with the
+# corpus settings. Run from the recipe folder. See doc/recipes.md for what each stage writes.
+set -euo pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+
+# General
+stage=1             # first stage to run
+stop_stage=6        # last stage to run
+nj=4                # parallel jobs (stats, durations, decoding, dumping)
+ngpu=1              # GPUs for training (0: CPU)
+gpu_inference=false # decode on a GPU (one per job) instead of the CPU
+force=false         # redo the stages in range even when their .done marker says they are up to date
+dumpdir=dump        # dumped audio and durations
+expdir=exp          # statistics, models, decodings
+python=""           # Python to run the tools with; default: the venv's (activated by path.sh)
+# Data (stage 1)
+db_root=""          # corpus folder, passed to local/data.sh as --db_root
+srcspk=""           # source speaker, passed to local/data.sh (empty: the recipe's default)
+tgtspk=""           # target speaker, likewise
+local_data_opts=""  # more options for local/data.sh
+train_set=train     # sets written by local/data.sh
+valid_set=dev
+test_sets="dev eval"
+# Dump (stage 2)
+fs=""               # sampling rate; empty: feats_extract_conf.fs of --train_config (the one place it lives)
+min_dur=0.3         # drop pairs with a side shorter than this (s, after trimming edge silence)
+max_dur=30          # drop pairs with a side longer than this (s)
+dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5 --trim_db 35")
+# Statistics, durations, training (stages 3-5)
+train_config=""     # VC training config (mel settings, network, optimizer)
+train_args=""       # extra options for vc_train, e.g. "--tts_conf reduction_factor=3"
+tag=""              # model name suffix; default from the config name and train_args
+vc_stats_dir=""     # default ${expdir}/vc_stats
+use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the config sets tts_conf.spks > 1
+durations_opts=""   # more options for espnet2_vc.bin.extract_durations
+# Decoding (stage 6)
+inference_config="" # decoding config (optional)
+inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
+inference_model=valid.loss.best.pth # checkpoint in the model folder; the default falls back to latest.pth
+inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
+
+help_message=$(cat << EOF
+Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
+Stages: 1 data prep (local/data.sh)  2 dump audio  3 collect stats  4 durations  5 training  6 decoding
+Options (default): see the top of $0, e.g. --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj})
+  --ngpu (${ngpu}) --srcspk --tgtspk --db_root --train_args "..." --inference_args "..." --force true
+A finished stage leaves a .done file holding its settings; it is skipped while they are unchanged.
+EOF
+)
+log "$0 $*"
+. utils/parse_options.sh
+. ./path.sh
+python=${python:-$(command -v python || command -v python3)}
+
+if [ "${stop_stage}" -ge 2 ] && [ ! -f "${train_config}" ]; then  # stage 1 alone needs no config
+    log "Error: --train_config '${train_config}' does not exist (it holds fs and the mel settings)"
+    exit 2
+fi
+vc_stats_dir=${vc_stats_dir:-${expdir}/vc_stats}
+if [ -z "${tag}" ]; then
+    tag=$(basename "${train_config}" .yaml)
+    [ -z "${train_args}" ] || tag+=$(echo "${train_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
+fi
+vc_exp=${expdir}/vc_train_${tag}
+if [ -z "${inference_tag}" ]; then
+    inference_tag=$(echo "${inference_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
+    inference_tag="${inference_tag#_}${inference_tag:+_}$(echo "${inference_model%.*}" | tr '/' '_')"
+fi
+# Datasets without repetition (dev may be both the valid set and a test set).
+all_sets=$(echo "${train_set} ${valid_set} ${test_sets}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
+    use_sids=$("${python}" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
+print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "${train_config}")
+fi
+
+# Markers: DIR/.done holds the settings a stage ran with; a later stage's settings include a hash of the
+# markers it read, so redoing a stage with other settings makes the stages after it run again.
+signature() { md5sum "$@" 2> /dev/null | cut -c 1-8 | tr '\n' ' ' || true; }
+is_done() {  # is_done DIR SETTINGS
+    if [ "${force}" = false ] && [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$2" ]; then
+        log "$1 is up to date (.done); skipped. Use --force true to redo it."
+        return 0
+    fi
+    [ ! -f "$1/.done" ] || log "$1: settings changed or --force true; redoing it"
+    return 1
+}
+mark_done() { printf '%s\n' "$2" > "$1/.done"; }
+run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
+    local logfile=$1
+    shift
+    mkdir -p "$(dirname "${logfile}")"
+    log "$* (log: ${logfile})"
+    if ! "$@" > "${logfile}" 2>&1; then
+        tail -n 30 "${logfile}"
+        log "Error: failed; see ${logfile}"
+        exit 1
+    fi
+}
+split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
+    rm -f "$3/$4".*.scp
+    awk -v n="$2" -v total="$(wc -l < "$1")" -v out="$3/$4" \
+        '{ j = int((NR - 1) * n / total) + 1; print $1 > (out "." j ".scp") }' "$1"
+}
+wait_all() {  # wait_all PID...: wait for background steps; fail when one failed
+    local pid failed=0
+    for pid in "$@"; do wait "${pid}" || failed=1; done
+    [ "${failed}" -eq 0 ] || { log "Error: a step failed (see above)"; exit 1; }
+}
+sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used
+    if [ "${use_sids}" = true ]; then
+        echo "--$1 $2/utt2src_sid,src_sids,text_int --$1 $2/utt2tgt_sid,tgt_sids,text_int"
+    fi
+}
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    log "Stage 1: data preparation (local/data.sh) → data/"
+    _opts=()
+    [ -z "${db_root}" ] || _opts+=(--db_root "${db_root}")
+    [ -z "${srcspk}" ] || _opts+=(--srcspk "${srcspk}")
+    [ -z "${tgtspk}" ] || _opts+=(--tgtspk "${tgtspk}")
+    # shellcheck disable=SC2206
+    _opts+=(${local_data_opts})
+    _sig="local/data.sh ${_opts[*]} $(signature local/data.sh)"
+    if ! is_done data "${_sig}"; then
+        mkdir -p data
+        rm -f data/.done
+        local/data.sh --nj "${nj}" "${_opts[@]}"
+        mark_done data "${_sig}"
+    fi
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    _conf_fs=$("${python}" -c 'import sys; from espnet2_vc.utils.dump import fs_from_config as f
+print(f(sys.argv[1]))' "${train_config}")
+    if [ -n "${fs}" ] && [ "${fs}" != "${_conf_fs}" ]; then
+        log "Error: --fs ${fs} differs from ${train_config}'s feats_extract_conf fs ${_conf_fs}; set it in one place"
+        exit 2
+    fi
+    fs=${_conf_fs}
+    log "Stage 2: dump audio at ${fs} Hz (resample, trim edge silence, length filters) → ${dumpdir}/raw/"
+    # Train first: its spk2sid is reused by the other sets.
+    for dset in ${all_sets}; do
+        _out=${dumpdir}/raw/${dset}
+        _opts=(--fs "${fs}" --min_dur "${min_dur}" --max_dur "${max_dur}")
+        _inputs=("data/${dset}/wav.scp" "data/${dset}/tgt_wav.scp")
+        if [ "${dset}" != "${train_set}" ]; then
+            _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
+            _inputs+=("${dumpdir}/raw/${train_set}/.done")
+        fi
+        # shellcheck disable=SC2206
+        _opts+=(${dump_opts})
+        _sig="${_opts[*]} $(signature "${_inputs[@]}")"
+        is_done "${_out}" "${_sig}" && continue
+        run_logged "${dumpdir}/raw/log/dump.${dset}.log" \
+            "${python}" -m espnet2_vc.bin.vc_dump --data_dir "data/${dset}" --output_dir "${_out}" --nj "${nj}" \
+            "${_opts[@]}"
+        log "${dset}: kept $(wc -l < "${_out}/wav.scp"), dropped $(wc -l < "${_out}/dropped") (see ${_out}/dropped)"
+        mark_done "${_out}" "${_sig}"
+    done
+fi
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    log "Stage 3: collect feature statistics and shapes → ${vc_stats_dir}/"
+    _train_dir=${dumpdir}/raw/${train_set}
+    _valid_dir=${dumpdir}/raw/${valid_set}
+    _sig="${train_args} $(signature "${train_config}" "${_train_dir}/.done" "${_valid_dir}/.done")${use_sids}"
+    if ! is_done "${vc_stats_dir}" "${_sig}"; then
+        _logdir=${vc_stats_dir}/logdir
+        rm -rf "${vc_stats_dir}"
+        mkdir -p "${_logdir}"
+        _nj=$(min "${nj}" "$(wc -l < "${_train_dir}/wav.scp")" "$(wc -l < "${_valid_dir}/wav.scp")")
+        split_keys "${_train_dir}/wav.scp" "${_nj}" "${_logdir}" train
+        split_keys "${_valid_dir}/wav.scp" "${_nj}" "${_logdir}" valid
+        log "${_nj} jobs; logs: ${_logdir}/stats.*.log"
+        # shellcheck disable=SC2046,SC2086
+        utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/stats.JOB.log" \
+            "${python}" -m espnet2_vc.bin.vc_train --collect_stats true --config "${train_config}" --ngpu 0 \
+            --train_data_path_and_name_and_type "${_train_dir}/wav.scp,src_speech,sound" \
+            --train_data_path_and_name_and_type "${_train_dir}/tgt_wav.scp,tgt_speech,sound" \
+            --valid_data_path_and_name_and_type "${_valid_dir}/wav.scp,src_speech,sound" \
+            --valid_data_path_and_name_and_type "${_valid_dir}/tgt_wav.scp,tgt_speech,sound" \
+            $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
+            $(sid_data valid_data_path_and_name_and_type "${_valid_dir}") \
+            --train_shape_file "${_logdir}/train.JOB.scp" --valid_shape_file "${_logdir}/valid.JOB.scp" \
+            --output_dir "${_logdir}/stats.JOB" ${train_args}
+        _inputs=()
+        for n in $(seq "${_nj}"); do _inputs+=(--input_dir "${_logdir}/stats.${n}"); done
+        run_logged "${_logdir}/aggregate.log" \
+            "${python}" -m espnet2.bin.aggregate_stats_dirs "${_inputs[@]}" --output_dir "${vc_stats_dir}"
+        # The config with --train_args applied: stage 4 reads the mel settings and reduction factor from it.
+        cp "${_logdir}/stats.1/config.yaml" "${vc_stats_dir}/config.yaml"
+        mark_done "${vc_stats_dir}" "${_sig}"
+    fi
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+    log "Stage 4: durations (source frames per target frame, reduction-aware) → ${dumpdir}/durations/"
+    _pids=()
+    for dset in ${all_sets}; do
+        _out=${dumpdir}/durations/${dset}
+        _sig="${durations_opts} $(signature "${vc_stats_dir}/config.yaml" "${dumpdir}/raw/${dset}/.done")"
+        is_done "${_out}" "${_sig}" && continue
+        rm -rf "${_out}"
+        {  # the sets run side by side: Python's start-up is a large part of each
+            # shellcheck disable=SC2086
+            run_logged "${dumpdir}/durations/log/durations.${dset}.log" \
+                "${python}" -m espnet2_vc.bin.extract_durations --vc_config "${vc_stats_dir}/config.yaml" \
+                --src_scp "${dumpdir}/raw/${dset}/wav.scp" --tgt_scp "${dumpdir}/raw/${dset}/tgt_wav.scp" \
+                --output_dir "${_out}" --nj "${nj}" ${durations_opts}
+            log "${dset}: $(wc -l < "${_out}/durations") with durations, $(wc -l < "${_out}/skipped") skipped"
+            mark_done "${_out}" "${_sig}"
+        } &
+        _pids+=($!)
+    done
+    wait_all "${_pids[@]}"
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    log "Stage 5: training → ${vc_exp}/"
+    _train_dir=${dumpdir}/raw/${train_set}
+    _valid_dir=${dumpdir}/raw/${valid_set}
+    _sig="${train_args} $(signature "${train_config}" "${vc_stats_dir}/.done" \
+        "${dumpdir}/durations/${train_set}/.done" "${dumpdir}/durations/${valid_set}/.done")"
+    if [ -f "${vc_exp}/.done" ] && [ "${force}" = false ] && [ "$(cat "${vc_exp}/.done")" != "${_sig}" ]; then
+        log "Error: ${vc_exp} was trained with other settings or data; use --tag <new name> or --force true"
+        exit 1
+    fi
+    if ! is_done "${vc_exp}" "${_sig}"; then
+        [ "${force}" = false ] || rm -rf "${vc_exp}"
+        # Train only on utterances with durations: the shape files list the keys used.
+        for split in train valid; do
+            dset=${train_set}
+            [ "${split}" = train ] || dset=${valid_set}
+            _dur=${dumpdir}/durations/${dset}
+            mkdir -p "${vc_exp}/shape/${split}"
+            for name in src_speech tgt_speech; do
+                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}/durations" \
+                    "${vc_stats_dir}/${split}/${name}_shape" > "${vc_exp}/shape/${split}/${name}_shape"
+            done
+            _all=$(wc -l < "${vc_stats_dir}/${split}/src_speech_shape")
+            _kept=$(wc -l < "${vc_exp}/shape/${split}/src_speech_shape")
+            _why=$(awk '{print $2}' "${_dur}/skipped" | sort | uniq -c | awk '{printf " %s %s", $2, $1}')
+            log "${dset}: ${_kept} of ${_all} utterances have durations; left out:${_why:- none} (${_dur}/skipped)"
+            [ "${_kept}" -gt 0 ] || { log "Error: no ${dset} utterance has durations"; exit 1; }
+        done
+        _opts=(--normalize_conf "stats_file=${vc_stats_dir}/train/src_feats_stats.npz"
+            --tgt_normalize_conf "stats_file=${vc_stats_dir}/train/tgt_feats_stats.npz")
+        for name in pitch energy; do
+            _stats=${vc_stats_dir}/train/${name}_stats.npz
+            [ ! -f "${_stats}" ] || _opts+=("--${name}_normalize_conf" "stats_file=${_stats}")
+        done
+        for split in train valid; do
+            _dir=${_train_dir}
+            dset=${train_set}
+            [ "${split}" = train ] || { _dir=${_valid_dir}; dset=${valid_set}; }
+            _opts+=(--"${split}"_data_path_and_name_and_type "${_dir}/wav.scp,src_speech,sound"
+                --"${split}"_data_path_and_name_and_type "${_dir}/tgt_wav.scp,tgt_speech,sound"
+                --"${split}"_data_path_and_name_and_type "${dumpdir}/durations/${dset}/durations,durations,text_int"
+                --"${split}"_shape_file "${vc_exp}/shape/${split}/src_speech_shape"
+                --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
+        done
+        log "Training; follow it with: tail -f ${vc_exp}/train.log (an interrupted run resumes)"
+        # shellcheck disable=SC2046,SC2086
+        run_logged "${vc_exp}/train.log" \
+            "${python}" -m espnet2_vc.bin.vc_train --config "${train_config}" --ngpu "${ngpu}" \
+            --output_dir "${vc_exp}" --resume true "${_opts[@]}" \
+            $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
+            $(sid_data valid_data_path_and_name_and_type "${_valid_dir}") ${train_args}
+        mark_done "${vc_exp}" "${_sig}"
+    fi
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    _model=${vc_exp}/${inference_model}
+    if [ ! -e "${_model}" ] && [ "${inference_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
+        log "${_model} does not exist; decoding with ${vc_exp}/latest.pth"
+        _model=${vc_exp}/latest.pth
+    fi
+    [ -e "${_model}" ] || { log "Error: no model ${_model}; train it with stage 5"; exit 1; }
+    log "Stage 6: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
+    _ngpu=0
+    [ "${gpu_inference}" = false ] || _ngpu=1
+    _teacher=false
+    [[ ! "${inference_args}" =~ --use_teacher_forcing[\ =]true ]] || _teacher=true
+    _pids=()
+    for dset in ${test_sets}; do
+        _data=${dumpdir}/raw/${dset}
+        _dir=${vc_exp}/decode_${inference_tag}/${dset}
+        _sig="${inference_args} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
+        is_done "${_dir}" "${_sig}" && continue
+        {  # the test sets are decoded side by side
+            _logdir=${_dir}/log
+            rm -rf "${_dir}"
+            mkdir -p "${_logdir}"
+            _opts=(--data_path_and_name_and_type "${_data}/wav.scp,src_speech,sound")
+            # shellcheck disable=SC2207
+            _opts+=($(sid_data data_path_and_name_and_type "${_data}"))
+            [ -z "${inference_config}" ] || _opts+=(--config "${inference_config}")
+            cp "${_data}/wav.scp" "${_logdir}/keys.scp"
+            if [ "${_teacher}" = true ]; then  # teacher forcing needs the target audio and durations
+                _dur=${dumpdir}/durations/${dset}/durations
+                _opts+=(--data_path_and_name_and_type "${_data}/tgt_wav.scp,tgt_speech,sound"
+                    --data_path_and_name_and_type "${_dur},durations,text_int")
+                awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"
+            fi
+            _nj=$(min "${nj}" "$(wc -l < "${_logdir}/keys.scp")")
+            split_keys "${_logdir}/keys.scp" "${_nj}" "${_logdir}" keys
+            log "${dset}: ${_nj} jobs; logs: ${_logdir}/inference.*.log"
+            # shellcheck disable=SC2086
+            utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/inference.JOB.log" \
+                "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
+                --model_file "${_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
+                "${_opts[@]}" ${inference_args}
+            # Merge the jobs' outputs (features stay in the jobs' ark files, as in ESPnet's tts.sh).
+            for sub in norm denorm; do
+                [ -f "${_logdir}/output.1/${sub}/feats.scp" ] || continue
+                mkdir -p "${_dir}/${sub}"
+                cat "${_logdir}"/output.*/"${sub}"/feats.scp | LC_ALL=C sort > "${_dir}/${sub}/feats.scp"
+            done
+            if [ -f "${_logdir}/output.1/durations/durations" ]; then
+                mkdir -p "${_dir}/durations"
+                cat "${_logdir}"/output.*/durations/durations | LC_ALL=C sort > "${_dir}/durations/durations"
+            fi
+            cat "${_logdir}"/output.*/rtf | LC_ALL=C sort > "${_dir}/rtf"
+            mkdir -p "${_dir}/wav"
+            find "${_logdir}" -path "*/output.*/wav/*.wav" -exec mv -t "${_dir}/wav/" {} +
+            cat "${_logdir}"/output.*/wav.scp | awk -v d="${_dir}/wav" '{print $1 " " d "/" $1 ".wav"}' \
+                | LC_ALL=C sort > "${_dir}/wav.scp"
+            log "${dset}: $(wc -l < "${_dir}/wav.scp") converted utterances in ${_dir}/wav/"
+            mark_done "${_dir}" "${_sig}"
+        } &
+        _pids+=($!)
+    done
+    wait_all "${_pids[@]}"
+fi
+
+# Stage 7 (evaluation: MCD, F0, speaker similarity, ASR → results.md), stage 8 (HiFi-GAN vocoder) and
+# stage 9 (pack the model) come here; each follows the pattern above: inputs from earlier stages only,
+# outputs in one folder, a .done marker with its settings.
+if [ "${stop_stage}" -ge 7 ]; then
+    log "Stages 7-9 (evaluation, vocoder, packing) are not implemented yet; stopped after stage 6"
+fi
+log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# JVS parallel100 one-to-one conversion (default jvs001 → jvs002, 24 kHz audio; 80/10/10 sentences).
+#   ./run.sh --db_root /path/to/jvs_ver1 --srcspk jvs010 --tgtspk jvs050
+set -euo pipefail
+
+./vc.sh \
+    --train_config conf/train.yaml \
+    --db_root downloads/jvs_ver1 \
+    --srcspk jvs001 \
+    --tgtspk jvs002 \
+    --train_set train \
+    --valid_set dev \
+    --test_sets "dev eval" \
+    --min_dur 0.5 \
+    --max_dur 15 \
+    --nj 4 \
+    --ngpu 1 \
+    "$@"

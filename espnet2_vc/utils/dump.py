@@ -1,0 +1,288 @@
+"""Stage 2 of a recipe: ``data/<set>/`` → ``dump/raw/<set>/`` (see ``doc/data.md``).
+
+Each source/target pair is read, resampled to ``fs``, trimmed of leading and trailing silence only (the
+middle of an utterance is never touched), length-filtered and written as 16-bit PCM wav. Every utterance
+that is not written is listed in ``dropped`` with the reason, so nothing disappears silently.
+"""
+
+import logging
+import multiprocessing
+import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Tuple, Union
+
+import numpy as np
+import soundfile as sf
+import yaml
+
+# Files of data/<set>/ that every set must have (doc/data.md).
+REQUIRED_FILES = ("wav.scp", "tgt_wav.scp", "utt2spk", "utt2tgt_spk")
+
+
+@dataclass(frozen=True)
+class DumpSettings:
+    """How stage 2 turns one pair into dumped audio.
+
+    Attributes:
+        fs: Output sampling rate (Hz).
+        min_dur: Shortest kept utterance after trimming (s), checked on source and target.
+        max_dur: Longest kept utterance after trimming (s), checked on source and target.
+        max_ratio: Largest accepted ratio of the longer to the shorter side of a pair (<= 0: no check).
+        trim: Trim leading and trailing silence.
+        trim_db: A frame is silent when its power is this many dB below the utterance's loudest frame.
+        trim_margin: Seconds of audio kept on each side of the first / last non-silent frame.
+    """
+
+    fs: int
+    min_dur: float = 0.3
+    max_dur: float = 30.0
+    max_ratio: float = 3.0
+    trim: bool = True
+    trim_db: float = 40.0
+    trim_margin: float = 0.05
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """What happened to one utterance: sample counts when kept, a reason when dropped."""
+
+    utt_id: str
+    src_samples: int = 0
+    tgt_samples: int = 0
+    reason: Optional[str] = None
+
+
+def read_map(path: Union[str, Path]) -> Dict[str, str]:
+    """Read a Kaldi-style ``<key> <value>`` file (the value may contain spaces; it may be empty)."""
+    out: Dict[str, str] = {}
+    with Path(path).open("r", encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip():
+                continue
+            key, _, value = line.partition(" ")
+            if key in out:
+                raise ValueError(f"{path}:{lineno}: duplicated key {key}")
+            out[key] = value.strip()
+    return out
+
+
+def write_map(path: Union[str, Path], items: Dict[str, object]) -> None:
+    """Write ``<key> <value>`` lines sorted by key as ``LC_ALL=C sort`` does (code point order)."""
+    with Path(path).open("w", encoding="utf-8") as f:
+        for key in sorted(items):
+            f.write(f"{key} {items[key]}\n")
+
+
+def fs_from_config(vc_config: Union[str, Path]) -> int:
+    """Sampling rate of a VC training config (``feats_extract_conf.fs``, else the extractor's default)."""
+    with Path(vc_config).open("r", encoding="utf-8") as f:
+        config = yaml.safe_load(f) or {}
+    fs = (config.get("feats_extract_conf") or {}).get("fs")
+    if fs is None:  # not written: ask the extractor for its default (slow import, rare path)
+        from espnet2_vc.utils.config import mel_config
+
+        fs = mel_config(config)["fs"]
+    return int(fs)
+
+
+def load_audio(path: str, fs: int) -> np.ndarray:
+    """Read a mono float32 waveform (channels averaged) resampled to ``fs``."""
+    wav, rate = sf.read(path, dtype="float32", always_2d=True)
+    wav = wav.mean(axis=1)
+    if rate != fs:
+        import librosa
+
+        wav = librosa.resample(wav, orig_sr=rate, target_sr=fs, res_type="soxr_hq")
+    return np.ascontiguousarray(wav, dtype=np.float32)
+
+
+def trim_edges(wav: np.ndarray, fs: int, trim_db: float = 40.0, margin: float = 0.05) -> Tuple[int, int]:
+    """Bounds ``(start, end)`` of ``wav`` without its leading and trailing silence.
+
+    Frames of 25 ms (10 ms hop) are silent when their mean power is more than ``trim_db`` dB below the
+    loudest frame. Only the silence before the first and after the last non-silent frame is cut, and
+    ``margin`` seconds are kept on each side. A silent or empty signal gives ``(0, 0)``.
+
+    Args:
+        wav: Waveform (T,).
+        fs: Sampling rate (Hz).
+        trim_db: Silence threshold relative to the loudest frame (dB, positive).
+        margin: Seconds kept around the speech on each side.
+
+    Returns:
+        Sample indices, ``wav[start:end]`` is the trimmed signal.
+    """
+    n = len(wav)
+    frame = max(1, int(round(0.025 * fs)))
+    hop = max(1, int(round(0.010 * fs)))
+    if n == 0:
+        return 0, 0
+    padded = wav if n >= frame else np.pad(wav, (0, frame - n))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, frame)[::hop]
+    power = np.mean(frames.astype(np.float64) ** 2, axis=1)
+    peak = float(power.max())
+    if peak <= 0.0:
+        return 0, 0
+    active = np.nonzero(power > peak * 10.0 ** (-trim_db / 10.0))[0]
+    pad = int(round(margin * fs))
+    start = max(0, int(active[0]) * hop - pad)
+    end = min(n, int(active[-1]) * hop + frame + pad)
+    return start, end
+
+
+def to_pcm16(wav: np.ndarray) -> np.ndarray:
+    """Float waveform → int16, clipping what resampling pushed past full scale."""
+    return (np.clip(wav, -1.0, 32767.0 / 32768.0) * 32768.0).astype(np.int16)
+
+
+def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
+    """Dump one pair into ``tmp_dir``; a failure becomes a dropped reason, never an exception."""
+    utt, src_path, tgt_path, tmp_dir, s = job
+    wavs = {}
+    for side, path in (("source", src_path), ("target", tgt_path)):
+        try:
+            wav = load_audio(path, s.fs)
+        except Exception as e:  # unreadable audio must not stop the set
+            return PairResult(
+                utt, reason=f"unreadable: {side} audio {path}: {type(e).__name__}: {e}".replace("\n", " ")
+            )
+        start, end = trim_edges(wav, s.fs, s.trim_db, s.trim_margin) if s.trim else (0, len(wav))
+        if end <= start:
+            return PairResult(utt, reason=f"silent: {side} audio {path}")
+        wavs[side] = wav[start:end]
+    lengths = {side: len(w) for side, w in wavs.items()}
+    for side, n in lengths.items():
+        if n < s.min_dur * s.fs:
+            return PairResult(utt, reason=f"too_short: {side} {n / s.fs:.2f} s < min_dur {s.min_dur} s")
+        if n > s.max_dur * s.fs:
+            return PairResult(utt, reason=f"too_long: {side} {n / s.fs:.2f} s > max_dur {s.max_dur} s")
+    ratio = max(lengths.values()) / min(lengths.values())
+    if s.max_ratio > 0 and ratio > s.max_ratio:
+        return PairResult(utt, reason=f"length_ratio: {ratio:.2f} > max_ratio {s.max_ratio}")
+    for side, sub in (("source", "src"), ("target", "tgt")):
+        sf.write(str(tmp_dir / "data" / sub / f"{utt}.wav"), to_pcm16(wavs[side]), s.fs, subtype="PCM_16")
+    return PairResult(utt, src_samples=lengths["source"], tgt_samples=lengths["target"])
+
+
+def read_data_dir(data_dir: Union[str, Path]) -> Dict[str, Dict[str, str]]:
+    """All maps of ``data/<set>/`` by file name (``text`` only when present)."""
+    data_dir = Path(data_dir)
+    missing = [name for name in REQUIRED_FILES if not (data_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{data_dir}: missing {', '.join(missing)} (see doc/data.md)")
+    names = REQUIRED_FILES + (("text",) if (data_dir / "text").is_file() else ())
+    return {name: read_map(data_dir / name) for name in names}
+
+
+def make_spk2sid(speakers: Iterable[str]) -> Dict[str, int]:
+    """0-based ids for the sorted speaker names."""
+    return {spk: i for i, spk in enumerate(sorted(set(speakers)))}
+
+
+def check_speakers(maps: Dict[str, Dict[str, str]], spk2sid: Dict[str, int], spk2sid_path: str) -> None:
+    """Raise ``ValueError`` naming a speaker of this set that ``spk2sid`` does not know."""
+    for name in ("utt2spk", "utt2tgt_spk"):
+        for utt, spk in sorted(maps[name].items()):
+            if spk not in spk2sid:
+                raise ValueError(
+                    f"speaker {spk!r} (utt {utt}, {name}) is not in {spk2sid_path}, which was made on the "
+                    f"training set and knows {sorted(spk2sid)}: a model cannot convert an unseen speaker"
+                )
+
+
+def unpaired_reasons(maps: Dict[str, Dict[str, str]]) -> Dict[str, str]:
+    """Reasons for utterances that miss an entry in one of the required files."""
+    reasons = {}
+    every = set().union(*(maps[name] for name in REQUIRED_FILES))
+    for utt in sorted(every):
+        missing = [name for name in REQUIRED_FILES if utt not in maps[name]]
+        if missing:
+            reasons[utt] = f"id_mismatch: missing from {', '.join(missing)}"
+        elif "/" in utt:
+            reasons[utt] = "bad_id: utt id contains '/'"
+    return reasons
+
+
+def dump_set(
+    data_dir: Union[str, Path],
+    output_dir: Union[str, Path],
+    settings: DumpSettings,
+    spk2sid_path: Optional[Union[str, Path]] = None,
+    nj: int = 1,
+) -> Tuple[int, int]:
+    """Dump one set; ``output_dir`` is replaced only when everything was written.
+
+    Args:
+        data_dir: ``data/<set>/`` made by ``local/data.sh``.
+        output_dir: ``dump/raw/<set>/``; the audio goes to ``<output_dir>/data/{src,tgt}/<utt>.wav`` and the
+            scp files name it as ``<output_dir>/…`` (relative when ``output_dir`` is).
+        settings: Resampling, trimming and filters.
+        spk2sid_path: The training set's ``spk2sid`` to reuse (dev/eval); None builds it from this set.
+        nj: Worker processes.
+
+    Returns:
+        Counts of kept and dropped utterances.
+
+    Raises:
+        FileNotFoundError: A required file of ``data_dir`` is missing.
+        ValueError: A speaker is not in ``spk2sid_path``.
+        RuntimeError: Every utterance was dropped (the report stays in ``<output_dir>.tmp/dropped``).
+    """
+    maps = read_data_dir(data_dir)
+    if spk2sid_path is not None:
+        spk2sid = {k: int(v) for k, v in read_map(spk2sid_path).items()}
+        check_speakers(maps, spk2sid, str(spk2sid_path))
+    else:
+        spk2sid = make_spk2sid(list(maps["utt2spk"].values()) + list(maps["utt2tgt_spk"].values()))
+
+    output_dir = Path(output_dir)
+    tmp_dir = output_dir.with_name(output_dir.name + ".tmp")
+    shutil.rmtree(tmp_dir, ignore_errors=True)
+    for sub in ("src", "tgt"):
+        (tmp_dir / "data" / sub).mkdir(parents=True)
+
+    dropped = unpaired_reasons(maps)
+    jobs = [
+        (utt, maps["wav.scp"][utt], maps["tgt_wav.scp"][utt], tmp_dir, settings)
+        for utt in sorted(maps["wav.scp"])
+        if utt not in dropped
+    ]
+    if nj > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("fork").Pool(min(nj, len(jobs))) as pool:
+            results: List[PairResult] = pool.map(_process, jobs, chunksize=max(1, len(jobs) // (4 * nj)))
+    else:
+        results = [_process(job) for job in jobs]
+    kept = {r.utt_id: r for r in results if r.reason is None}
+    dropped.update({r.utt_id: r.reason for r in results if r.reason is not None})
+
+    for utt, reason in sorted(dropped.items()):
+        logging.warning(f"{data_dir}: dropped {utt}: {reason}")
+    write_map(tmp_dir / "dropped", dropped)
+    if not kept:
+        raise RuntimeError(f"{data_dir}: every utterance was dropped; see {tmp_dir / 'dropped'}")
+
+    def sub_map(name: str) -> Dict[str, str]:
+        return {utt: maps[name][utt] for utt in kept if utt in maps[name]}
+
+    write_map(tmp_dir / "wav.scp", {u: output_dir / "data" / "src" / f"{u}.wav" for u in kept})
+    write_map(tmp_dir / "tgt_wav.scp", {u: output_dir / "data" / "tgt" / f"{u}.wav" for u in kept})
+    write_map(tmp_dir / "utt2spk", sub_map("utt2spk"))
+    write_map(tmp_dir / "utt2tgt_spk", sub_map("utt2tgt_spk"))
+    if "text" in maps:
+        write_map(tmp_dir / "text", sub_map("text"))
+    write_map(tmp_dir / "utt2num_samples", {u: r.src_samples for u, r in kept.items()})
+    write_map(tmp_dir / "tgt_utt2num_samples", {u: r.tgt_samples for u, r in kept.items()})
+    with (tmp_dir / "spk2sid").open("w", encoding="utf-8") as f:
+        f.writelines(f"{spk} {sid}\n" for spk, sid in sorted(spk2sid.items(), key=lambda kv: kv[1]))
+    write_map(tmp_dir / "utt2src_sid", {u: spk2sid[maps["utt2spk"][u]] for u in kept})
+    write_map(tmp_dir / "utt2tgt_sid", {u: spk2sid[maps["utt2tgt_spk"][u]] for u in kept})
+
+    shutil.rmtree(output_dir, ignore_errors=True)
+    tmp_dir.rename(output_dir)
+    reasons = Counter(reason.split(":")[0] for reason in dropped.values())
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())) or "none"
+    logging.info(f"{data_dir} → {output_dir}: kept {len(kept)}, dropped {len(dropped)} ({summary}) at {settings.fs} Hz")
+    return len(kept), len(dropped)

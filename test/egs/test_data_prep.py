@@ -1,0 +1,159 @@
+"""Stage 1 of each recipe (``local/data.sh``) on tiny fake corpora with the real layouts."""
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Dict, List, Sequence
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+EGS = Path(__file__).resolve().parents[2] / "egs"
+TEMPLATE = EGS / "TEMPLATE" / "vc1"
+
+
+def write_tone(path: Path, fs: int = 16000) -> None:
+    """A 0.1 s tone (data preparation never reads the audio, but the files must exist)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(str(path), 0.1 * np.sin(np.arange(fs // 10) * 0.1), fs, format=path.suffix[1:].upper())
+
+
+def recipe(tmp_path: Path, corpus: str) -> Path:
+    """A recipe folder in tmp_path that uses the repository's local/, utils/ and scripts/."""
+    run_dir = tmp_path / "recipe"
+    run_dir.mkdir()
+    (run_dir / "local").symlink_to(EGS / corpus / "vc1" / "local")
+    for name in ("utils", "scripts"):
+        (run_dir / name).symlink_to(TEMPLATE / name)
+    return run_dir
+
+
+def run_data_sh(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run local/data.sh with ``args`` and return the finished process (stderr captured)."""
+    return subprocess.run(["bash", "local/data.sh", *args], cwd=run_dir, capture_output=True, text=True, timeout=60)
+
+
+def read_lines(path: Path) -> List[str]:
+    """Lines of a text file."""
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def check_data_dirs(run_dir: Path, sizes: Dict[str, int], prefix: str) -> None:
+    """Every set has the doc/data.md files, sorted, with the same utterance ids and ``sizes`` pairs."""
+    all_ids: List[str] = []
+    for name, size in sizes.items():
+        data = run_dir / "data" / name
+        ids = [line.split(" ")[0] for line in read_lines(data / "wav.scp")]
+        assert len(ids) == size, name
+        assert ids == sorted(ids) and all(i.startswith(prefix) for i in ids)
+        for fname in ("tgt_wav.scp", "utt2spk", "utt2tgt_spk", "text"):
+            assert [line.split(" ")[0] for line in read_lines(data / fname)] == ids, fname
+        for fname in ("wav.scp", "tgt_wav.scp"):
+            assert all(Path(line.split(" ", 1)[1]).is_file() for line in read_lines(data / fname))
+        assert not (run_dir / "data" / f"{name}.tmp").exists()
+        all_ids += ids
+    assert len(set(all_ids)) == len(all_ids)
+
+
+def fake_arctic(root: Path, spk: str, ids: Sequence[str], ext: str) -> None:
+    """cmu_us_<spk>_arctic/{wav/<id>.<ext>, etc/txt.done.data}."""
+    base = root / f"cmu_us_{spk}_arctic"
+    for i in ids:
+        write_tone(base / "wav" / f"{i}.{ext}")
+    (base / "etc").mkdir(parents=True)
+    lines = [f'( {i} "Sentence number {n}, with a comma." )' for n, i in enumerate(ids)]
+    (base / "etc" / "txt.done.data").write_text("\n".join(lines) + "\n")
+
+
+def test_arctic(tmp_path: Path) -> None:
+    """slt (wav) → bdl (flac, one sentence missing): pairs by id, 10% / 10% split, skips listed."""
+    ids = [f"arctic_a{n:04d}" for n in range(1, 13)] + [f"arctic_b{n:04d}" for n in range(1, 9)]
+    fake_arctic(tmp_path / "db", "slt", ids, "wav")
+    fake_arctic(tmp_path / "db", "bdl", [i for i in ids if i != "arctic_a0003"], "flac")
+    run_dir = recipe(tmp_path, "arctic")
+    args = ("--db_root", str(tmp_path / "db"), "--srcspk", "slt", "--tgtspk", "bdl", "--n_dev", "10%", "--n_eval", "2")
+    proc = run_data_sh(run_dir, *args)
+    assert proc.returncode == 0, proc.stderr
+    assert "skip arctic_a0003: no bdl recording" in proc.stderr
+    check_data_dirs(run_dir, {"train": 15, "dev": 2, "eval": 2}, "slt_bdl_arctic_")
+    assert read_lines(run_dir / "data" / "eval" / "wav.scp")[-1].endswith("/wav/arctic_b0008.wav")
+    assert read_lines(run_dir / "data" / "dev" / "tgt_wav.scp")[0].endswith("/wav/arctic_b0005.flac")
+    assert read_lines(run_dir / "data" / "train" / "text")[0] == "slt_bdl_arctic_a0001 Sentence number 0, with a comma."
+    assert set(read_lines(run_dir / "data" / "train" / "utt2tgt_spk")) >= {"slt_bdl_arctic_a0001 bdl"}
+
+    # Re-running is safe and gives the same result; a speaker that is not there is a clear error.
+    before = (run_dir / "data" / "train" / "wav.scp").read_text()
+    assert run_data_sh(run_dir, *args).returncode == 0
+    assert (run_dir / "data" / "train" / "wav.scp").read_text() == before
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path / "db"), "--srcspk", "rms")
+    assert proc.returncode != 0 and "cmu_us_rms_arctic" in proc.stderr
+
+
+def test_jvs(tmp_path: Path) -> None:
+    """jvs010 → jvs030 where jvs030 lacks one sentence; the text comes from the source transcript."""
+    ids = [f"VOICEACTRESS100_{n:03d}" for n in range(1, 21)]
+    for spk, missing in (("jvs010", None), ("jvs030", "VOICEACTRESS100_007")):
+        base = tmp_path / "jvs_ver1" / spk / "parallel100"
+        for i in ids:
+            if i != missing:
+                write_tone(base / "wav24kHz16bit" / f"{i}.wav", fs=24000)
+        (base / "transcripts_utf8.txt").write_text("".join(f"{i}:文{n}です。\n" for n, i in enumerate(ids)), "utf-8")
+    run_dir = recipe(tmp_path, "jvs")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--srcspk", "jvs010", "--tgtspk", "jvs030",
+                       "--n_dev", "3", "--n_eval", "3")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "skip VOICEACTRESS100_007: no jvs030 recording" in proc.stderr
+    check_data_dirs(run_dir, {"train": 13, "dev": 3, "eval": 3}, "jvs010_jvs030_VOICEACTRESS100_")
+    assert read_lines(run_dir / "data" / "eval" / "text")[-1] == "jvs010_jvs030_VOICEACTRESS100_020 文19です。"
+
+
+def test_jsut_jsss(tmp_path: Path) -> None:
+    """JSUT basic5000 ↔ JSSS short-form basic5000 by shared id, in both directions."""
+    ids = [f"BASIC5000_{n:04d}" for n in range(1, 16)]
+    jsut = tmp_path / "jsut_ver1.1" / "basic5000"
+    jsss = tmp_path / "jsss_ver1" / "short-form" / "basic5000"
+    for i in ids:
+        write_tone(jsut / "wav" / f"{i}.wav", fs=48000)
+        if i != "BASIC5000_0002":
+            write_tone(jsss / "wav24kHz16bit" / f"{i}.wav", fs=24000)
+    (jsut / "transcript_utf8.txt").write_text("".join(f"{i}:文です{n}\n" for n, i in enumerate(ids)), "utf-8")
+    run_dir = recipe(tmp_path, "jsut_jsss")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--n_dev", "2", "--n_eval", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "skip BASIC5000_0002: no jsss recording" in proc.stderr
+    check_data_dirs(run_dir, {"train": 10, "dev": 2, "eval": 2}, "jsut_jsss_BASIC5000_")
+    assert "/jsss_ver1/" in read_lines(run_dir / "data" / "train" / "tgt_wav.scp")[0]
+
+    shutil.rmtree(run_dir / "data")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--srcspk", "jsss", "--tgtspk", "jsut",
+                       "--n_dev", "2", "--n_eval", "2")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    check_data_dirs(run_dir, {"train": 10, "dev": 2, "eval": 2}, "jsss_jsut_BASIC5000_")
+
+
+def test_too_few_pairs_is_an_error(tmp_path: Path) -> None:
+    """A split that leaves a set empty stops with a message."""
+    ids = [f"arctic_a{n:04d}" for n in range(1, 4)]
+    for spk in ("slt", "bdl"):
+        fake_arctic(tmp_path / "db", spk, ids, "wav")
+    run_dir = recipe(tmp_path, "arctic")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path / "db"), "--srcspk", "slt", "--tgtspk", "bdl",
+                       "--n_dev", "2", "--n_eval", "2")  # fmt: skip
+    assert proc.returncode != 0 and "cannot make train/dev/eval" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("flite") is None, reason="flite is not installed")
+def test_mini_flite(tmp_path: Path) -> None:
+    """A few sentences synthesized with two flite voices; a second run synthesizes nothing."""
+    run_dir = recipe(tmp_path, "mini_flite")
+    args = ("--db_root", str(tmp_path / "audio"), "--num_sentences", "6", "--n_dev", "1", "--n_eval", "1")
+    proc = run_data_sh(run_dir, *args, "--srcspk", "awb", "--tgtspk", "rms")
+    assert proc.returncode == 0, proc.stderr
+    check_data_dirs(run_dir, {"train": 4, "dev": 1, "eval": 1}, "awb_rms_")
+    assert sf.info(str(tmp_path / "audio" / "awb" / "0001.wav")).duration > 0.5
+    mtime = (tmp_path / "audio" / "awb" / "0001.wav").stat().st_mtime
+    assert run_data_sh(run_dir, *args, "--srcspk", "awb", "--tgtspk", "rms").returncode == 0
+    assert (tmp_path / "audio" / "awb" / "0001.wav").stat().st_mtime == mtime
+    proc = run_data_sh(run_dir, *args, "--srcspk", "nobody")
+    assert proc.returncode != 0 and "no voice 'nobody'" in proc.stderr

@@ -1,0 +1,91 @@
+"""Recipe shell files: short run.sh files, relative symlinks, shellcheck, the option parser and job runner."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import List
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EGS = ROOT / "egs"
+TEMPLATE = EGS / "TEMPLATE" / "vc1"
+RECIPES = sorted(p.parent for p in EGS.glob("*/vc1/run.sh"))
+# Real shell files (symlinks are checked through their target), each with the folder to check it from.
+SHELL_FILES = sorted(
+    {p.resolve() for p in EGS.glob("*/vc1/**/*.sh") if "downloads" not in p.parts and "exp" not in p.parts}
+    | {ROOT / "tools" / "install.sh"}
+)
+
+
+def test_recipes_found() -> None:
+    """The four corpora have a recipe."""
+    assert {p.parent.name for p in RECIPES} >= {"mini_flite", "arctic", "jvs", "jsut_jsss"}
+
+
+@pytest.mark.parametrize("run_dir", RECIPES, ids=lambda p: p.parent.name)
+def test_recipe_layout(run_dir: Path) -> None:
+    """run.sh holds corpus settings only (≤ 50 lines); shared parts are relative symlinks to TEMPLATE."""
+    assert len((run_dir / "run.sh").read_text().splitlines()) <= 50
+    assert os.access(run_dir / "run.sh", os.X_OK) and os.access(run_dir / "local" / "data.sh", os.X_OK)
+    for name in ("vc.sh", "utils", "path.sh", "scripts"):
+        link = run_dir / name
+        assert link.is_symlink() and os.readlink(link) == f"../../TEMPLATE/vc1/{name}", name
+        assert link.resolve() == (TEMPLATE / name).resolve()
+
+
+@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
+def test_shellcheck() -> None:
+    """Every shell file passes ``shellcheck -x`` (run from its recipe folder, where it is sourced from)."""
+    failures: List[str] = []
+    for path in SHELL_FILES:
+        cwd = next((p for p in path.parents if p.name == "vc1"), ROOT)
+        proc = subprocess.run(["shellcheck", "-x", str(path)], cwd=cwd, capture_output=True, text=True, timeout=60)
+        if proc.returncode != 0:
+            failures.append(proc.stdout)
+    assert not failures, "\n".join(failures)
+
+
+def run_bash(script: str, *args: str) -> subprocess.CompletedProcess:
+    """Run a bash snippet from the TEMPLATE folder."""
+    return subprocess.run(
+        ["bash", "-c", script, "test", *args], cwd=TEMPLATE, capture_output=True, text=True, timeout=30
+    )
+
+
+PARSE = 'set -euo pipefail; stage=1; flag=false; args=""; . utils/parse_options.sh; echo "$stage|$flag|$args|$*"'
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["--stage", "3", "--flag", "true", "rest"], "3|true||rest"),
+        (["--stage=4", "--args", "--x 1 --y=2"], "4|false|--x 1 --y=2|"),
+        ([], "1|false||"),
+    ],
+)
+def test_parse_options(argv: List[str], expected: str) -> None:
+    """Options set existing variables, --a=b works, the first non-option ends parsing."""
+    proc = run_bash(PARSE, *argv)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["--nope", "1"], "invalid option --nope"), (["--flag", "yes"], "true or false"), (["--stage"], "needs a value")],
+)
+def test_parse_options_errors(argv: List[str], message: str) -> None:
+    """Unknown options, non-boolean values for booleans and missing values are errors."""
+    proc = run_bash(PARSE, *argv)
+    assert proc.returncode != 0 and message in proc.stderr
+
+
+def test_run_jobs(tmp_path: Path) -> None:
+    """JOB is substituted in the log and the arguments; a failed job fails the whole run and is named."""
+    ok = run_bash(f'utils/run_jobs.sh JOB=1:3 {tmp_path}/ok.JOB.log sh -c "echo out JOB"')
+    assert ok.returncode == 0, ok.stderr
+    assert "out 2" in (tmp_path / "ok.2.log").read_text()
+    bad = run_bash(f'utils/run_jobs.sh --max_jobs 1 JOB=1:3 {tmp_path}/bad.JOB.log sh -c "test JOB != 2"')
+    assert bad.returncode != 0 and "bad.2.log" in bad.stderr and "1 of 3 jobs failed" in bad.stderr
