@@ -8,14 +8,14 @@ import soundfile as sf
 
 
 def read_audio(path: Union[str, Path], fs: int) -> np.ndarray:
-    """Read a mono float32 waveform at ``fs`` (resampled with soxr when needed, first channel if stereo)."""
+    """Read a mono float32 waveform (channels averaged) at ``fs``, resampled with soxr when needed."""
     wav, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    wav = wav[:, 0]
+    wav = wav.mean(axis=1)
     if rate != fs:
         import soxr
 
-        wav = soxr.resample(wav, rate, fs).astype(np.float32)
-    return wav
+        wav = soxr.resample(wav, rate, fs, quality="HQ")
+    return np.ascontiguousarray(wav, dtype=np.float32)
 
 
 def first_scp_path(scp: Union[str, Path]) -> str:

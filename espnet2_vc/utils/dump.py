@@ -17,6 +17,8 @@ import numpy as np
 import soundfile as sf
 import yaml
 
+from espnet2_vc.utils.audio import read_audio
+
 # Files of data/<set>/ that every set must have (doc/data.md).
 REQUIRED_FILES = ("wav.scp", "tgt_wav.scp", "utt2spk", "utt2tgt_spk")
 
@@ -88,17 +90,6 @@ def fs_from_config(vc_config: Union[str, Path]) -> int:
     return int(fs)
 
 
-def load_audio(path: str, fs: int) -> np.ndarray:
-    """Read a mono float32 waveform (channels averaged) resampled to ``fs``."""
-    wav, rate = sf.read(path, dtype="float32", always_2d=True)
-    wav = wav.mean(axis=1)
-    if rate != fs:
-        import librosa
-
-        wav = librosa.resample(wav, orig_sr=rate, target_sr=fs, res_type="soxr_hq")
-    return np.ascontiguousarray(wav, dtype=np.float32)
-
-
 def trim_edges(wav: np.ndarray, fs: int, trim_db: float = 40.0, margin: float = 0.05) -> Tuple[int, int]:
     """Bounds ``(start, end)`` of ``wav`` without its leading and trailing silence.
 
@@ -144,7 +135,7 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
     wavs = {}
     for side, path in (("source", src_path), ("target", tgt_path)):
         try:
-            wav = load_audio(path, s.fs)
+            wav = read_audio(path, s.fs)
         except Exception as e:  # unreadable audio must not stop the set
             return PairResult(
                 utt, reason=f"unreadable: {side} audio {path}: {type(e).__name__}: {e}".replace("\n", " ")
