@@ -16,6 +16,11 @@ install_requires = [
     "fastdtw>=0.3.4",
     "matplotlib>=3.7",
     "tensorboard>=2.14",
+    # evaluation (all offline: resemblyzer and pocketsphinx ship their models in the wheels)
+    "resemblyzer==0.1.4",
+    "pocketsphinx==5.1.1",
+    "jiwer==4.0.0",
+    "scipy>=1.11,<1.18",  # resemblyzer imports scipy.ndimage.morphology (deprecated, still there in 1.17)
     "setuptools<74",
 ]
 

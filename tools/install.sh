@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything the recipes need: tools/venv (Python 3.11, torch, espnet, espnet2_vc in editable mode)
-# and the Debian packages flite, sox and shellcheck. Safe to re-run: a finished step is skipped.
+# and the Debian packages flite, sox, shellcheck and chromium. Safe to re-run: a finished step is skipped.
 #
 # Usage: tools/install.sh   (from anywhere; PYTHON=python3.11 and TORCH_INDEX_URL=<a torch wheel index> may be set)
 set -euo pipefail
@@ -14,7 +14,7 @@ log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (install.sh) $*"; }
 
 # 1. Debian packages, only when one is missing.
 missing=()
-for pkg in flite sox shellcheck; do
+for pkg in flite sox shellcheck chromium; do  # chromium: the samples-page test (headless)
     command -v "${pkg}" > /dev/null || missing+=("${pkg}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -24,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get update
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "${missing[@]}"
 else
-    log "flite, sox and shellcheck are present; apt skipped"
+    log "flite, sox, shellcheck and chromium are present; apt skipped"
 fi
 
 # 2. The virtual environment.

@@ -44,10 +44,13 @@ inference_config="" # decoding config (optional)
 inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
 inference_model=valid.loss.best.pth # checkpoint in the model folder; the default falls back to latest.pth
 inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
+# Evaluation, packing (stages 7, 9)
+eval_args=""        # more options for vc_evaluate, e.g. "--metrics mcd,f0,duration,speaker" (non-English)
 
 help_message=$(cat << EOF
 Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
 Stages: 1 data prep (local/data.sh)  2 dump audio  3 collect stats  4 durations  5 training  6 decoding
+        7 evaluation  8 vocoder (HiFi-GAN)  9 pack the model
 Options (default): see the top of $0, e.g. --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj})
   --ngpu (${ngpu}) --srcspk --tgtspk --db_root --train_args "..." --inference_args "..." --force true
 A finished stage leaves a .done file holding its settings; it is skipped while they are unchanged.
@@ -111,6 +114,15 @@ wait_all() {  # wait_all PID...: wait for background steps; fail when one failed
     local pid failed=0
     for pid in "$@"; do wait "${pid}" || failed=1; done
     [ "${failed}" -eq 0 ] || { log "Error: a step failed (see above)"; exit 1; }
+}
+decode_model() {  # the checkpoint stages 6 and 9 use: --inference_model, or latest.pth for a missing best
+    local model=${vc_exp}/${inference_model}
+    if [ ! -e "${model}" ] && [ "${inference_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
+        log "${model} does not exist; using ${vc_exp}/latest.pth" >&2
+        model=${vc_exp}/latest.pth
+    fi
+    [ -e "${model}" ] || { log "Error: no model ${model}; train it with stage 5" >&2; exit 1; }
+    echo "${model}"
 }
 sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used
     if [ "${use_sids}" = true ]; then
@@ -277,12 +289,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
 fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-    _model=${vc_exp}/${inference_model}
-    if [ ! -e "${_model}" ] && [ "${inference_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
-        log "${_model} does not exist; decoding with ${vc_exp}/latest.pth"
-        _model=${vc_exp}/latest.pth
-    fi
-    [ -e "${_model}" ] || { log "Error: no model ${_model}; train it with stage 5"; exit 1; }
+    _model=$(decode_model)
     log "Stage 6: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
@@ -317,22 +324,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
                 "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
                 --model_file "${_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
                 "${_opts[@]}" ${inference_args}
-            # Merge the jobs' outputs (features stay in the jobs' ark files, as in ESPnet's tts.sh).
-            for sub in norm denorm; do
-                [ -f "${_logdir}/output.1/${sub}/feats.scp" ] || continue
-                mkdir -p "${_dir}/${sub}"
-                cat "${_logdir}"/output.*/"${sub}"/feats.scp | LC_ALL=C sort > "${_dir}/${sub}/feats.scp"
-            done
-            if [ -f "${_logdir}/output.1/durations/durations" ]; then
-                mkdir -p "${_dir}/durations"
-                cat "${_logdir}"/output.*/durations/durations | LC_ALL=C sort > "${_dir}/durations/durations"
-            fi
-            cat "${_logdir}"/output.*/rtf | LC_ALL=C sort > "${_dir}/rtf"
-            mkdir -p "${_dir}/wav"
-            find "${_logdir}" -path "*/output.*/wav/*.wav" -exec mv -t "${_dir}/wav/" {} +
-            cat "${_logdir}"/output.*/wav.scp | awk -v d="${_dir}/wav" '{print $1 " " d "/" $1 ".wav"}' \
-                | LC_ALL=C sort > "${_dir}/wav.scp"
-            log "${dset}: $(wc -l < "${_dir}/wav.scp") converted utterances in ${_dir}/wav/"
+            scripts/merge_decode.sh "${_logdir}" "${_dir}"
+            log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") converted utterances in ${_dir}/"
             mark_done "${_dir}" "${_sig}"
         } &
         _pids+=($!)
@@ -340,10 +333,36 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     wait_all "${_pids[@]}"
 fi
 
-# Stage 7 (evaluation: MCD, F0, speaker similarity, ASR → results.md), stage 8 (HiFi-GAN vocoder) and
-# stage 9 (pack the model) come here; each follows the pattern above: inputs from earlier stages only,
-# outputs in one folder, a .done marker with its settings.
-if [ "${stop_stage}" -ge 7 ]; then
-    log "Stages 7-9 (evaluation, vocoder, packing) are not implemented yet; stopped after stage 6"
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    log "Stage 7: evaluation (MCD, F0, duration, speaker similarity, ASR) → ${vc_exp}/decode_${inference_tag}/<set>/eval/"
+    for dset in ${test_sets}; do
+        _data=${dumpdir}/raw/${dset}
+        _dir=${vc_exp}/decode_${inference_tag}/${dset}
+        _out=${_dir}/eval
+        [ -f "${_dir}/wav.scp" ] || { log "Error: no ${_dir}/wav.scp; decode with a vocoder in stage 6"; exit 1; }
+        _sig="${eval_args} $(signature "${_dir}/.done" "${_data}/.done")"
+        is_done "${_out}" "${_sig}" && continue
+        _opts=(--converted_scp "${_dir}/wav.scp" --target_scp "${_data}/tgt_wav.scp" --source_scp "${_data}/wav.scp")
+        [ ! -f "${_data}/text" ] || _opts+=(--text "${_data}/text")
+        [ ! -f "${_dir}/rtf" ] || _opts+=(--rtf "${_dir}/rtf")
+        rm -rf "${_out}"
+        # shellcheck disable=SC2086
+        run_logged "${_out}/evaluate.log" "${python}" -m espnet2_vc.bin.vc_evaluate "${_opts[@]}" \
+            --output_dir "${_out}" --nj "${nj}" --no_progress ${eval_args}
+        mark_done "${_out}" "${_sig}"
+        log "${dset}: ${_out}/results.md; samples page ${_out}/index.html"
+    done
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    _model=$(decode_model)
+    _out=${vc_exp}/packed/model.zip
+    log "Stage 9: pack ${_model} → ${_out}"
+    _opts=(--train_config "${vc_exp}/config.yaml" --model_file "${_model}" --outpath "${_out}")
+    _results=${vc_exp}/decode_${inference_tag}/${test_sets##* }/eval/results.md  # the last test set's
+    [ ! -f "${_results}" ] || _opts+=(--results_md "${_results}")
+    [ "${use_sids}" != true ] || _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
+    run_logged "${vc_exp}/packed/pack.log" "${python}" -m espnet2_vc.bin.vc_pack "${_opts[@]}"
+    log "packed: ${_out} ($(du -h "${_out}" | cut -f 1)); load it with VoiceConverter.from_pretrained"
 fi
 log "Successfully finished. [elapsed=${SECONDS}s]"

@@ -12,7 +12,7 @@ set -euo pipefail
     --tgtspk rms \
     --train_set train \
     --valid_set dev \
-    --test_sets "dev eval" \
+    --test_sets eval \
     --min_dur 0.5 \
     --max_dur 10 \
     --nj 2 \
