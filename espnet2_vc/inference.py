@@ -73,7 +73,7 @@ class VoiceConverter:
         self.model.eval()
         self.device = device
         self.mel = mel_config(vars(self.train_args))
-        self.vocoder = build_vocoder(vocoder, dict(vocoder_conf or {}), self.mel)
+        self.vocoder = build_vocoder(vocoder, dict(vocoder_conf or {}), self.mel, device)
         self.use_teacher_forcing = use_teacher_forcing
         self.alpha = alpha
 

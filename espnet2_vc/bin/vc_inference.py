@@ -41,7 +41,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--use_teacher_forcing", type=str2bool, default=False,
                         help="use reference durations, pitch and energy; outputs have the target's length")
     parser.add_argument("--alpha", type=float, default=1.0, help="speaking rate (>1 faster)")
-    parser.add_argument("--vocoder", default="griffin_lim", help="griffin_lim or none")
+    parser.add_argument("--vocoder", default="griffin_lim",
+                        help="griffin_lim, hifigan (with --vocoder_conf model_file=…) or none")
     parser.add_argument("--vocoder_conf", action=NestedDictAction, default={}, help="e.g. griffin_lim_iters=64")
     parser.add_argument("--log_level", default="INFO")
     return parser

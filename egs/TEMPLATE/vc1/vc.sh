@@ -44,8 +44,12 @@ inference_config="" # decoding config (optional)
 inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
 inference_model=valid.loss.best.pth # checkpoint in the model folder; the default falls back to latest.pth
 inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
-# Evaluation, packing (stages 7, 9)
+# Evaluation, vocoder, packing (stages 7-9)
 eval_args=""        # more options for vc_evaluate, e.g. "--metrics mcd,f0,duration,speaker" (non-English)
+vocoder_config=""   # HiFi-GAN config for stage 8 (empty: no stage 8, Griffin-Lim)
+vocoder_args=""     # more options for both vocoder trainings (scripts/vocoder.sh --train_args)
+finetune_args=""    # more options for the GTA fine-tuning only
+vocoder_model=auto  # vocoder for stage 6: auto = stage 8's fine-tuned one when it exists, none = Griffin-Lim
 
 help_message=$(cat << EOF
 Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
@@ -71,9 +75,15 @@ if [ -z "${tag}" ]; then
     [ -z "${train_args}" ] || tag+=$(echo "${train_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
 fi
 vc_exp=${expdir}/vc_train_${tag}
+voc_exp=${expdir}/voc_$(basename "${vocoder_config:-none}" .yaml)_gta
+if [ "${vocoder_model}" = auto ]; then
+    vocoder_model=none
+    [ ! -f "${voc_exp}/.done" ] || vocoder_model=${voc_exp}/latest.pth
+fi
 if [ -z "${inference_tag}" ]; then
     inference_tag=$(echo "${inference_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
     inference_tag="${inference_tag#_}${inference_tag:+_}$(echo "${inference_model%.*}" | tr '/' '_')"
+    [ "${vocoder_model}" = none ] || inference_tag+="_$(basename "$(dirname "${vocoder_model}")")"
 fi
 # Datasets without repetition (dev may be both the valid set and a test set).
 all_sets=$(echo "${train_set} ${valid_set} ${test_sets}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
@@ -299,23 +309,30 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     for dset in ${test_sets}; do
         _data=${dumpdir}/raw/${dset}
         _dir=${vc_exp}/decode_${inference_tag}/${dset}
-        _sig="${inference_args} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
+        _sig="${inference_args} ${vocoder_model} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
         is_done "${_dir}" "${_sig}" && continue
         {  # the test sets are decoded side by side
             _logdir=${_dir}/log
             rm -rf "${_dir}"
             mkdir -p "${_logdir}"
-            _opts=(--data_path_and_name_and_type "${_data}/wav.scp,src_speech,sound")
+            _opts=()
+            [ "${vocoder_model}" = none ] || _opts+=(--vocoder hifigan --vocoder_conf "model_file=${vocoder_model}")
             # shellcheck disable=SC2207
             _opts+=($(sid_data data_path_and_name_and_type "${_data}"))
             [ -z "${inference_config}" ] || _opts+=(--config "${inference_config}")
-            cp "${_data}/wav.scp" "${_logdir}/keys.scp"
+            _src=${_data}/wav.scp
+            cp "${_src}" "${_logdir}/keys.scp"
             if [ "${_teacher}" = true ]; then  # teacher forcing needs the target audio and durations
                 _dur=${dumpdir}/durations/${dset}/durations
-                _opts+=(--data_path_and_name_and_type "${_data}/tgt_wav.scp,tgt_speech,sound"
+                # espnet's streaming loader reads its inputs in lockstep: give it the same utterances in each.
+                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/wav.scp" > "${_logdir}/wav.scp"
+                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/tgt_wav.scp" > "${_logdir}/tgt_wav.scp"
+                _src=${_logdir}/wav.scp
+                _opts+=(--data_path_and_name_and_type "${_logdir}/tgt_wav.scp,tgt_speech,sound"
                     --data_path_and_name_and_type "${_dur},durations,text_int")
                 awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"
             fi
+            _opts+=(--data_path_and_name_and_type "${_src},src_speech,sound")
             _nj=$(min "${nj}" "$(wc -l < "${_logdir}/keys.scp")")
             split_keys "${_logdir}/keys.scp" "${_nj}" "${_logdir}" keys
             log "${dset}: ${_nj} jobs; logs: ${_logdir}/inference.*.log"
@@ -354,6 +371,19 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     done
 fi
 
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    if [ -z "${vocoder_config}" ]; then
+        log "Stage 8: no --vocoder_config; skipped (decoding uses Griffin-Lim)"
+    else
+        log "Stage 8: HiFi-GAN (ground-truth mels → GTA mels → fine-tuning) → ${expdir}/voc_*"
+        scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "${inference_model}" --vocoder_config "${vocoder_config}" \
+            --train_set "${train_set}" --valid_set "${valid_set}" --dumpdir "${dumpdir}" --durdir "${dumpdir}/durations" \
+            --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" --gpu_inference "${gpu_inference}" \
+            --use_sids "${use_sids}" --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}"
+        log "Decode with it: ./run.sh --stage 6 --stop_stage 7 (stage 6 picks ${voc_exp}/latest.pth up)"
+    fi
+fi
+
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _model=$(decode_model)
     _out=${vc_exp}/packed/model.zip
@@ -362,6 +392,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _results=${vc_exp}/decode_${inference_tag}/${test_sets##* }/eval/results.md  # the last test set's
     [ ! -f "${_results}" ] || _opts+=(--results_md "${_results}")
     [ "${use_sids}" != true ] || _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
+    [ ! -f "${voc_exp}/.done" ] || _opts+=(--vocoder_config "${voc_exp}/config.yaml" --vocoder_file "${voc_exp}/latest.pth")
     run_logged "${vc_exp}/packed/pack.log" "${python}" -m espnet2_vc.bin.vc_pack "${_opts[@]}"
     log "packed: ${_out} ($(du -h "${_out}" | cut -f 1)); load it with VoiceConverter.from_pretrained"
 fi

@@ -10,6 +10,7 @@
 # Sentence ids found for one speaker only are skipped and listed on stderr. The pairs are sorted by
 # sentence id (LC_ALL=C); the last n_eval go to eval, the n_dev before them to dev, the rest to train.
 # Utterance ids are <srcspk>_<tgtspk>_<sentence_id>. Each set is written to <set>.tmp, checked, then moved.
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 text=""

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# HiFi-GAN vocoder for a trained VC model (vc.sh stage 8; doc/vocoder.md). Run from egs/<corpus>/vc1/.
+#   step 1: train on ground-truth mels of the target speech (dump/raw/<train>/tgt_wav.scp) → <expdir>/voc_<tag>_gt/
+#   step 2: teacher-forced (GTA) decoding of the train and valid sets with the VC model
+#           → <vc_exp>/decode_gta_<vc model>/<set>/denorm/feats.scp (same frame count as the target audio)
+#   step 3: fine-tune step 1's vocoder on the GTA mels (weights only: the optimizers start afresh)
+#           → <expdir>/voc_<tag>_gta/
+# The mel settings are read from the VC model's config.yaml; a vocoder config that states other ones, a
+# generator whose upsampling is not the hop, or badly scaled audio are refused before training starts.
+#
+# Usage: scripts/vocoder.sh --vc_exp exp/vc_train_<tag> --vocoder_config conf/vocoder_hifigan.yaml [options]
+# Then decode with the fine-tuned vocoder (vc.sh stage 6):
+#   --inference_args "--vocoder hifigan --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>"
+# shellcheck source-path=SCRIPTDIR/..
+set -euo pipefail
+
+log() {
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+
+step=1                    # first step to run (1 ground truth, 2 GTA decoding, 3 fine-tuning)
+stop_step=3               # last step to run
+vc_exp=""                 # trained VC model folder (config.yaml and checkpoints)
+vc_config=""              # the VC model's config (mel settings); default: <vc_exp>/config.yaml
+vc_model=valid.loss.best.pth  # VC checkpoint for GTA decoding; falls back to latest.pth
+vocoder_config=""         # vocoder training config, e.g. conf/vocoder_hifigan.yaml
+vocoder_model=latest.pth  # vocoder checkpoint that fine-tuning starts from (and that decoding should use)
+train_set=train           # sets of dump/raw/ and of the durations folder
+valid_set=dev
+dumpdir=dump              # dumped audio (vc.sh stage 2)
+durdir=""                 # durations (vc.sh stage 4); default: <dumpdir>/durations
+expdir=exp                # where the vocoder folders go
+tag=""                    # vocoder name; default: the vocoder config's name
+nj=4                      # parallel GTA decoding jobs
+ngpu=1                    # GPUs for vocoder training (0: CPU)
+gpu_inference=false       # GTA decoding on a GPU (one per job)
+train_args=""             # extra options for both trainings, e.g. "--batch_size 8"
+finetune_args=""          # extra options for fine-tuning only, e.g. "--max_epoch 20"
+use_sids=auto             # speaker ids for GTA decoding: auto = when the VC config sets tts_conf.spks > 1
+force=false               # redo steps whose .done marker says they are up to date
+python=python3            # replaced by the venv's python once path.sh is sourced
+
+help_message="$(sed -n '2,13p' "$0")
+Options (default): see the variables at the top of $0, e.g. --vc_exp --vocoder_config --train_set (${train_set})
+  --valid_set (${valid_set}) --nj (${nj}) --ngpu (${ngpu}) --finetune_args \"--max_epoch 20\" --step/--stop_step"
+log "$0 $*"
+. utils/parse_options.sh
+. ./path.sh
+python=$(command -v python || command -v python3)
+
+[ -n "${vc_exp}" ] || { log "Error: --vc_exp is required"; exit 2; }
+[ -n "${vocoder_config}" ] || { log "Error: --vocoder_config is required"; exit 2; }
+vc_config=${vc_config:-${vc_exp}/config.yaml}
+durdir=${durdir:-${dumpdir}/durations}
+for f in "${vc_config}" "${vocoder_config}"; do
+    [ -f "${f}" ] || { log "Error: ${f} does not exist"; exit 2; }
+done
+tag=${tag:-$(basename "${vocoder_config}" .yaml)}
+gt_exp=${expdir}/voc_${tag}_gt
+gta_exp=${expdir}/voc_${tag}_gta
+_vc_model=${vc_exp}/${vc_model}
+if [ ! -e "${_vc_model}" ] && [ "${vc_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
+    _vc_model=${vc_exp}/latest.pth
+fi
+gta_dir=${vc_exp}/decode_gta_$(basename "${_vc_model}" .pth)
+if [ "${use_sids}" = auto ]; then
+    use_sids=$("${python}" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
+print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "${vc_config}")
+fi
+
+signature() { md5sum "$@" 2> /dev/null | cut -c 1-8 | tr '\n' ' ' || true; }
+is_done() {  # is_done DIR SETTINGS
+    if [ "${force}" = false ] && [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$2" ]; then
+        log "$1 is up to date (.done); skipped. Use --force true to redo it."
+        return 0
+    fi
+    return 1
+}
+run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
+    local logfile=$1
+    shift
+    mkdir -p "$(dirname "${logfile}")"
+    log "$* (log: ${logfile})"
+    if ! "$@" > "${logfile}" 2>&1; then
+        tail -n 30 "${logfile}"
+        log "Error: failed; see ${logfile}"
+        exit 1
+    fi
+}
+train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [options...]: vocoder_train
+    local out=$1 sig=$2 keys_train=$3 keys_valid=$4
+    shift 4
+    is_done "${out}" "${sig}" && return 0
+    [ "${force}" = false ] || rm -rf "${out}"
+    mkdir -p "${out}/shape"
+    local opts=() dset keys
+    for split in train valid; do
+        dset=${train_set} keys=${keys_train}
+        [ "${split}" = train ] || { dset=${valid_set}; keys=${keys_valid}; }
+        # Shape file: the target lengths of the utterances listed in KEYS (the sampler's key list).
+        awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${keys}" "${dumpdir}/raw/${dset}/tgt_utt2num_samples" \
+            > "${out}/shape/${split}_speech_shape"
+        [ -s "${out}/shape/${split}_speech_shape" ] || { log "Error: no ${dset} utterance in ${keys}"; exit 1; }
+        opts+=(--"${split}"_data_path_and_name_and_type "${dumpdir}/raw/${dset}/tgt_wav.scp,speech,sound"
+            --"${split}"_shape_file "${out}/shape/${split}_speech_shape")
+    done
+    log "Training; follow it with: tail -f ${out}/train.log (an interrupted run resumes)"
+    # shellcheck disable=SC2086
+    run_logged "${out}/train.log" \
+        "${python}" -m espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
+        --ngpu "${ngpu}" --output_dir "${out}" --resume true "${opts[@]}" "$@" ${train_args}
+    printf '%s\n' "${sig}" > "${out}/.done"
+}
+
+if [ "${step}" -le 1 ] && [ "${stop_step}" -ge 1 ]; then
+    log "Step 1: HiFi-GAN on ground-truth mels of ${dumpdir}/raw/${train_set}/tgt_wav.scp → ${gt_exp}/"
+    _sig="${train_args} $(signature "${vocoder_config}" "${vc_config}" "${dumpdir}/raw/${train_set}/.done" \
+        "${dumpdir}/raw/${valid_set}/.done")"
+    train_vocoder "${gt_exp}" "${_sig}" "${dumpdir}/raw/${train_set}/tgt_wav.scp" \
+        "${dumpdir}/raw/${valid_set}/tgt_wav.scp"
+fi
+
+if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
+    [ -e "${_vc_model}" ] || { log "Error: no VC model ${_vc_model}; train it with vc.sh stage 5"; exit 1; }
+    log "Step 2: teacher-forced (GTA) decoding with ${_vc_model} → ${gta_dir}/"
+    _ngpu=0
+    [ "${gpu_inference}" = false ] || _ngpu=1
+    for dset in $(echo "${train_set} ${valid_set}" | tr ' ' '\n' | awk '!seen[$0]++'); do
+        _data=${dumpdir}/raw/${dset}
+        _dur=${durdir}/${dset}/durations
+        _dir=${gta_dir}/${dset}
+        _sig="$(signature "${_vc_model}" "${_data}/.done" "${_dur}")"
+        is_done "${_dir}" "${_sig}" && continue
+        rm -rf "${_dir}"
+        _logdir=${_dir}/log
+        mkdir -p "${_logdir}"
+        awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"  # utterances with durations only
+        _nj=$(min "${nj}" "$(wc -l < "${_logdir}/keys.scp")")
+        rm -f "${_logdir}"/keys.*.scp
+        awk -v n="${_nj}" -v total="$(wc -l < "${_logdir}/keys.scp")" -v out="${_logdir}/keys" \
+            '{ j = int((NR - 1) * n / total) + 1; print $1 > (out "." j ".scp") }' "${_logdir}/keys.scp"
+        # espnet streams text files in lockstep: every input lists exactly the utterances with durations.
+        _opts=()
+        _inputs=("wav.scp src_speech sound" "tgt_wav.scp tgt_speech sound")
+        [ "${use_sids}" = false ] || _inputs+=("utt2src_sid src_sids text_int" "utt2tgt_sid tgt_sids text_int")
+        for _input in "${_inputs[@]}"; do
+            read -r _file _name _type <<< "${_input}"
+            awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_logdir}/keys.scp" "${_data}/${_file}" \
+                > "${_logdir}/${_file}"
+            _opts+=(--data_path_and_name_and_type "${_logdir}/${_file},${_name},${_type}")
+        done
+        _opts+=(--data_path_and_name_and_type "${_dur},durations,text_int")
+        log "${dset}: ${_nj} jobs; logs: ${_logdir}/gta.*.log"
+        utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/gta.JOB.log" \
+            "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
+            --model_file "${_vc_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
+            --use_teacher_forcing true --vocoder none "${_opts[@]}"
+        mkdir -p "${_dir}/denorm"
+        cat "${_logdir}"/output.*/denorm/feats.scp | LC_ALL=C sort > "${_dir}/denorm/feats.scp"
+        log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") GTA mels in ${_dir}/denorm/feats.scp"
+        printf '%s\n' "${_sig}" > "${_dir}/.done"
+    done
+fi
+
+if [ "${step}" -le 3 ] && [ "${stop_step}" -ge 3 ]; then
+    _init=${gt_exp}/${vocoder_model}
+    [ -e "${_init}" ] || { log "Error: no ground-truth vocoder ${_init}; run step 1"; exit 1; }
+    log "Step 3: fine-tune ${_init} on the GTA mels of ${gta_dir}/ → ${gta_exp}/"
+    _sig="${train_args} ${finetune_args} $(signature "${_init}" "${gta_dir}/${train_set}/.done" \
+        "${gta_dir}/${valid_set}/.done")"
+    # The GTA feats.scp files are the key lists: utterances without durations have no GTA mels.
+    # shellcheck disable=SC2086
+    train_vocoder "${gta_exp}" "${_sig}" "${gta_dir}/${train_set}/denorm/feats.scp" \
+        "${gta_dir}/${valid_set}/denorm/feats.scp" --init_param "${_init}" \
+        --train_data_path_and_name_and_type "${gta_dir}/${train_set}/denorm/feats.scp,feats,kaldi_ark" \
+        --valid_data_path_and_name_and_type "${gta_dir}/${valid_set}/denorm/feats.scp,feats,kaldi_ark" \
+        ${finetune_args}
+fi
+log "Vocoder for decoding: ${gta_exp}/${vocoder_model}; vc.sh stage 6 with --inference_args" \
+    "\"--vocoder hifigan --vocoder_conf model_file=${gta_exp}/${vocoder_model}\""
+log "Successfully finished. [elapsed=${SECONDS}s]"
