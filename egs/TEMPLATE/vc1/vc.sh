@@ -3,11 +3,7 @@
 # corpus settings. Run from the recipe folder. See doc/recipes.md for what each stage writes.
 set -euo pipefail
 
-log() {
-    local fname=${BASH_SOURCE[1]##*/}
-    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
-}
-min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+. scripts/common.sh
 
 # General
 stage=1             # first stage to run
@@ -88,33 +84,9 @@ fi
 # Datasets without repetition (dev may be both the valid set and a test set).
 all_sets=$(echo "${train_set} ${valid_set} ${test_sets}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
 if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
-    use_sids=$("${python}" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
-print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "${train_config}")
+    use_sids=$(uses_sids "${python}" "${train_config}")
 fi
 
-# Markers: DIR/.done holds the settings a stage ran with; a later stage's settings include a hash of the
-# markers it read, so redoing a stage with other settings makes the stages after it run again.
-signature() { md5sum "$@" 2> /dev/null | cut -c 1-8 | tr '\n' ' ' || true; }
-is_done() {  # is_done DIR SETTINGS
-    if [ "${force}" = false ] && [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$2" ]; then
-        log "$1 is up to date (.done); skipped. Use --force true to redo it."
-        return 0
-    fi
-    [ ! -f "$1/.done" ] || log "$1: settings changed or --force true; redoing it"
-    return 1
-}
-mark_done() { printf '%s\n' "$2" > "$1/.done"; }
-run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
-    local logfile=$1
-    shift
-    mkdir -p "$(dirname "${logfile}")"
-    log "$* (log: ${logfile})"
-    if ! "$@" > "${logfile}" 2>&1; then
-        tail -n 30 "${logfile}"
-        log "Error: failed; see ${logfile}"
-        exit 1
-    fi
-}
 split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
     rm -f "$3/$4".*.scp
     awk -v n="$2" -v total="$(wc -l < "$1")" -v out="$3/$4" \

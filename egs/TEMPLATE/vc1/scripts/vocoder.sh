@@ -9,16 +9,12 @@
 # generator whose upsampling is not the hop, or badly scaled audio are refused before training starts.
 #
 # Usage: scripts/vocoder.sh --vc_exp exp/vc_train_<tag> --vocoder_config conf/vocoder_hifigan.yaml [options]
-# Then decode with the fine-tuned vocoder (vc.sh stage 6):
-#   --inference_args "--vocoder hifigan --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>"
+# vc.sh stage 6 then decodes with the fine-tuned vocoder (--vocoder_model auto); by hand:
+#   vc_inference … --vocoder hifigan --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
-log() {
-    local fname=${BASH_SOURCE[1]##*/}
-    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
-}
-min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+. scripts/common.sh
 
 step=1                    # first step to run (1 ground truth, 2 GTA decoding, 3 fine-tuning)
 stop_step=3               # last step to run
@@ -66,29 +62,9 @@ if [ ! -e "${_vc_model}" ] && [ "${vc_model}" = valid.loss.best.pth ] && [ -e "$
 fi
 gta_dir=${vc_exp}/decode_gta_$(basename "${_vc_model}" .pth)
 if [ "${use_sids}" = auto ]; then
-    use_sids=$("${python}" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
-print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "${vc_config}")
+    use_sids=$(uses_sids "${python}" "${vc_config}")
 fi
 
-signature() { md5sum "$@" 2> /dev/null | cut -c 1-8 | tr '\n' ' ' || true; }
-is_done() {  # is_done DIR SETTINGS
-    if [ "${force}" = false ] && [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$2" ]; then
-        log "$1 is up to date (.done); skipped. Use --force true to redo it."
-        return 0
-    fi
-    return 1
-}
-run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
-    local logfile=$1
-    shift
-    mkdir -p "$(dirname "${logfile}")"
-    log "$* (log: ${logfile})"
-    if ! "$@" > "${logfile}" 2>&1; then
-        tail -n 30 "${logfile}"
-        log "Error: failed; see ${logfile}"
-        exit 1
-    fi
-}
 train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [options...]: vocoder_train
     local out=$1 sig=$2 keys_train=$3 keys_valid=$4
     shift 4
@@ -111,7 +87,7 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
     run_logged "${out}/train.log" \
         "${python}" -m espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
         --ngpu "${ngpu}" --output_dir "${out}" --resume true "${opts[@]}" "$@" ${train_args}
-    printf '%s\n' "${sig}" > "${out}/.done"
+    mark_done "${out}" "${sig}"
 }
 
 if [ "${step}" -le 1 ] && [ "${stop_step}" -ge 1 ]; then
@@ -160,7 +136,7 @@ if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
         mkdir -p "${_dir}/denorm"
         cat "${_logdir}"/output.*/denorm/feats.scp | LC_ALL=C sort > "${_dir}/denorm/feats.scp"
         log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") GTA mels in ${_dir}/denorm/feats.scp"
-        printf '%s\n' "${_sig}" > "${_dir}/.done"
+        mark_done "${_dir}" "${_sig}"
     done
 fi
 
@@ -178,6 +154,6 @@ if [ "${step}" -le 3 ] && [ "${stop_step}" -ge 3 ]; then
         --valid_data_path_and_name_and_type "${gta_dir}/${valid_set}/denorm/feats.scp,feats,kaldi_ark" \
         ${finetune_args}
 fi
-log "Vocoder for decoding: ${gta_exp}/${vocoder_model}; vc.sh stage 6 with --inference_args" \
-    "\"--vocoder hifigan --vocoder_conf model_file=${gta_exp}/${vocoder_model}\""
+log "Vocoder for decoding: ${gta_exp}/${vocoder_model} (vc.sh stage 6 uses ${gta_exp}/latest.pth by itself;" \
+    "by hand: vc_inference --vocoder hifigan --vocoder_conf model_file=${gta_exp}/${vocoder_model})"
 log "Successfully finished. [elapsed=${SECONDS}s]"

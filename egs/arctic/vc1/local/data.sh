@@ -3,6 +3,7 @@
 # etc/txt.done.data} (festvox layout) and writes data/{train,dev,eval}/ (doc/data.md).
 # Split of the sentence ids both speakers have, sorted (arctic_a0001 … arctic_a0593, arctic_b0001 …
 # arctic_b0539 for the full release): the last n_eval (5%) are eval, the n_dev (5%) before them dev.
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 db_root=downloads # folder holding cmu_us_<spk>_arctic/

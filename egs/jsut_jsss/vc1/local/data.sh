@@ -5,6 +5,7 @@
 # egs2/jsss recipe reads; any wav* folder there is accepted) and writes data/{train,dev,eval}/.
 # Ids one corpus lacks are skipped and listed. Split of the shared ids, sorted: the last n_eval are eval,
 # the n_dev before them dev.
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 db_root=downloads # folder holding jsut_ver1.1/ and jsss_ver1/

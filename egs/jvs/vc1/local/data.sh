@@ -3,6 +3,7 @@
 # VOICEACTRESS100_NNN.wav, transcripts_utf8.txt} and writes data/{train,dev,eval}/ (doc/data.md).
 # Some speakers lack a few sentences: those ids are skipped and listed. Split of the shared ids, sorted:
 # the last n_eval are eval, the n_dev before them dev (80/10/10 when both speakers have all 100).
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 db_root=downloads/jvs_ver1 # folder holding jvs001 … jvs100 (or its parent)

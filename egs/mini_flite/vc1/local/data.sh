@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A tiny parallel corpus made offline with Debian's flite: the same sentences (local/sentences.txt) spoken
 # by two flite voices (16 kHz). Writes data/{train,dev,eval}/ (doc/data.md).
+# shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
 db_root=downloads/mini_flite # where the synthesized audio goes

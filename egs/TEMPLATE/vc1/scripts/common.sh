@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Helpers shared by vc.sh and scripts/vocoder.sh; sourced, never run. They read the caller's ${force}.
+# shellcheck disable=SC2154  # ${force} is an option of the sourcing script
+
+log() {  # timestamped, with the caller's file:line:function
+    local fname=${BASH_SOURCE[1]##*/}
+    echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
+}
+min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+
+# Markers: DIR/.done holds the settings a step ran with; a later step's settings include a hash of the
+# markers it read, so redoing a step with other settings makes the steps after it run again.
+signature() { md5sum "$@" 2> /dev/null | cut -c 1-8 | tr '\n' ' ' || true; }
+is_done() {  # is_done DIR SETTINGS
+    if [ "${force}" = false ] && [ -f "$1/.done" ] && [ "$(cat "$1/.done")" = "$2" ]; then
+        log "$1 is up to date (.done); skipped. Use --force true to redo it."
+        return 0
+    fi
+    [ ! -f "$1/.done" ] || log "$1: settings changed or --force true; redoing it"
+    return 1
+}
+mark_done() { printf '%s\n' "$2" > "$1/.done"; }
+run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
+    local logfile=$1
+    shift
+    mkdir -p "$(dirname "${logfile}")"
+    log "$* (log: ${logfile})"
+    if ! "$@" > "${logfile}" 2>&1; then
+        tail -n 30 "${logfile}"
+        log "Error: failed; see ${logfile}"
+        exit 1
+    fi
+}
+uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_conf.spks > 1, else "false"
+    "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
+print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
+}
