@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mini_flite: a parallel corpus synthesized offline with Debian's flite (voice slt → voice rms, 16 kHz,
-# 100/10/10 sentences), small enough for CI: stages 1-9 on 2 CPU cores in about 12 minutes.
+# 100/10/10 sentences), small enough for CI: stages 1-9 on 2 CPU cores in about 10 minutes.
 #   ./run.sh                      # everything, on the CPU
 #   ./run.sh --stage 5 --force true --train_args "--max_epoch 2"
 set -euo pipefail
