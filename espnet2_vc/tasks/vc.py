@@ -7,7 +7,6 @@ from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-import yaml
 from espnet2.layers.abs_normalize import AbsNormalize
 from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.tasks.abs_task import AbsTask
@@ -21,7 +20,13 @@ from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
 from typeguard import typechecked
 
 from espnet2_vc.utils.checkpoint import load_weights
-from espnet2_vc.utils.config import check_conf_keys, class_defaults
+from espnet2_vc.utils.config import (
+    check_conf_keys,
+    check_registry_confs,
+    chosen_class,
+    class_defaults,
+    load_saved_args,
+)
 from espnet2_vc.vc.abs_vc import AbsVC
 from espnet2_vc.vc.espnet_model import ESPnetVCModel
 from espnet2_vc.vc.nars2s.nars2s import NARS2S
@@ -50,13 +55,6 @@ pitch_normalize_choices = _mvn_choices("pitch_normalize", None)
 energy_normalize_choices = _mvn_choices("energy_normalize", None)
 # Named "tts" so that ESPnet users' habits (--tts_conf reduction_factor=3) carry over.
 tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S), type_check=AbsVC, default="nars2s")
-
-
-def chosen_class(choices: ClassChoices, name: Optional[str]) -> Optional[type]:
-    """The class registered under ``name`` (case-insensitive), None for an optional ``none``."""
-    if name is None or (choices.optional and name.lower() in ("none", "null", "nil")):
-        return None
-    return choices.get_class(name.lower())
 
 
 def frame_aligned_conf(cls: type, conf: Dict[str, Any], mel: Dict[str, Any], option: str) -> Dict[str, Any]:
@@ -139,10 +137,7 @@ class VCTask(AbsTask):
     def get_default_config(cls) -> Dict[str, Any]:
         """Config for ``--print_config``; an unknown key in any ``--<registry>_conf`` is an error."""
         config = super().get_default_config()
-        for choices in cls.class_choices_list:
-            class_obj = chosen_class(choices, config.get(choices.name))
-            if class_obj is not None:
-                check_conf_keys(class_obj, config.get(f"{choices.name}_conf") or {}, choices.name)
+        check_registry_confs(config, cls.class_choices_list)
         return config
 
     @classmethod
@@ -205,12 +200,7 @@ class VCTask(AbsTask):
 
         Unlike espnet's default this never loads partially: a missing or unexpected parameter is an error.
         """
-        if config_file is None:
-            if model_file is None:
-                raise ValueError("give a config file, a model file, or both")
-            config_file = Path(model_file).parent / "config.yaml"
-        with Path(config_file).open("r", encoding="utf-8") as f:
-            args = argparse.Namespace(**yaml.safe_load(f))
+        args = load_saved_args(config_file, model_file)
         args.collect_stats = False
         model = cls.build_model(args).to(device)
         if model_file is not None:

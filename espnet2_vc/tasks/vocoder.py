@@ -15,7 +15,6 @@ from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-import yaml
 from espnet2.gan_tts.hifigan import (
     HiFiGANGenerator,
     HiFiGANMultiPeriodDiscriminator,
@@ -38,7 +37,14 @@ from espnet2.utils.types import str_or_none
 from typeguard import typechecked
 
 from espnet2_vc.utils.checkpoint import load_weights
-from espnet2_vc.utils.config import check_conf_keys, class_defaults, load_config, mel_config
+from espnet2_vc.utils.config import (
+    check_conf_keys,
+    check_registry_confs,
+    class_defaults,
+    load_config,
+    load_saved_args,
+    mel_config,
+)
 from espnet2_vc.vocoder.checks import (
     MEL_LOSS_KEYS,
     UtteranceCheck,
@@ -130,9 +136,7 @@ class VocoderTask(AbsTask):
     def get_default_config(cls) -> Dict[str, Any]:
         """Config for ``--print_config``; an unknown key in any ``--<name>_conf`` is an error."""
         config = super().get_default_config()
-        for choices in cls.class_choices_list:
-            class_obj = choices.get_class(str(config[choices.name]).lower())
-            check_conf_keys(class_obj, config.get(f"{choices.name}_conf") or {}, choices.name)
+        check_registry_confs(config, cls.class_choices_list)
         check_conf_keys(HiFiGANVocoderModel, config.get("model_conf") or {}, "model")
         return config
 
@@ -247,12 +251,7 @@ class VocoderTask(AbsTask):
         device: str = "cpu",
     ) -> Tuple[HiFiGANVocoderModel, argparse.Namespace]:
         """Rebuild from ``exp/<voc>/config.yaml`` (its saved ``mel``) and load the weights strictly."""
-        if config_file is None:
-            if model_file is None:
-                raise ValueError("give a config file, a model file, or both")
-            config_file = Path(model_file).parent / "config.yaml"
-        with Path(config_file).open("r", encoding="utf-8") as f:
-            args = argparse.Namespace(**yaml.safe_load(f))
+        args = load_saved_args(config_file, model_file)
         args.vc_config = None  # the saved mel settings rebuild the model, wherever the VC config went
         model = cls.build_model(args).to(device)
         if model_file is not None:

@@ -4,9 +4,10 @@ The mel settings live once, in ``feats_extract_conf`` of the VC config; every ot
 extraction, vocoder, evaluation) reads them through :func:`mel_config` instead of retyping them.
 """
 
+import argparse
 import inspect
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict, Iterable, Optional, Union
 
 import yaml
 
@@ -46,6 +47,33 @@ def check_conf_keys(cls: type, conf: Dict[str, Any], option: str) -> None:
     if unknown:
         known = ", ".join(sorted(k for k in params if k != "self"))
         raise ValueError(f"--{option}_conf: unknown key(s) {unknown} for {cls.__name__}; accepted keys: {known}")
+
+
+def chosen_class(choices: Any, name: Optional[str]) -> Optional[type]:
+    """The class an espnet ``ClassChoices`` registers under ``name`` (case-insensitive); None for ``none``."""
+    if name is None or (choices.optional and str(name).lower() in ("none", "null", "nil")):
+        return None
+    return choices.get_class(str(name).lower())
+
+
+def check_registry_confs(config: Dict[str, Any], class_choices_list: Iterable[Any]) -> None:
+    """:func:`check_conf_keys` for every registry of a task that ``config`` selects a class for."""
+    for choices in class_choices_list:
+        class_obj = chosen_class(choices, config.get(choices.name))
+        if class_obj is not None:
+            check_conf_keys(class_obj, config.get(f"{choices.name}_conf") or {}, choices.name)
+
+
+def load_saved_args(
+    config_file: Optional[Union[str, Path]], model_file: Optional[Union[str, Path]]
+) -> argparse.Namespace:
+    """The options saved in an experiment's ``config.yaml`` (default: the one beside ``model_file``)."""
+    if config_file is None:
+        if model_file is None:
+            raise ValueError("give a config file, a model file, or both")
+        config_file = Path(model_file).parent / "config.yaml"
+    with Path(config_file).open("r", encoding="utf-8") as f:
+        return argparse.Namespace(**yaml.safe_load(f))
 
 
 def resolved_conf(config: Union[str, Path, Dict[str, Any]], name: str) -> Dict[str, Any]:
