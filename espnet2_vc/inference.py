@@ -147,10 +147,6 @@ class VoiceConverter:
         out["rtf"] = elapsed / max(len(wav) / self.fs, 1e-9)
         return out
 
-    def to_numpy(self, out: Dict[str, Any]) -> Dict[str, np.ndarray]:
-        """The tensors of an output dict as numpy arrays on the CPU."""
-        return {k: v.detach().cpu().numpy() for k, v in out.items() if isinstance(v, torch.Tensor)}
-
 
 def convert_dataset(
     vc: VoiceConverter,
