@@ -6,7 +6,7 @@ log() {  # timestamped, with the caller's file:line:function
     local fname=${BASH_SOURCE[1]##*/}
     echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
 }
-min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+min() { printf '%s\n' "$@" | sort -n | awk 'NR == 1'; }  # awk reads all: no SIGPIPE under pipefail
 
 # Markers: DIR/.done holds the settings a step ran with; a later step's settings include a hash of the
 # markers it read, so redoing a step with other settings makes the steps after it run again.

@@ -34,7 +34,7 @@ for side_list in "src:$1" "tgt:$2"; do
     list=${side_list#*:}
     awk 'NF >= 2 {print $1 "\t" substr($0, index($0, $2))}' "${list}" | LC_ALL=C sort -t "$(printf '\t')" -k1,1 \
         > "${tmp}/${side}"
-    dup=$(cut -f 1 "${tmp}/${side}" | uniq -d | head -n 3)
+    dup=$(cut -f 1 "${tmp}/${side}" | uniq -d | awk 'NR <= 3')
     [ -z "${dup}" ] || { echo "$0: duplicated sentence ids in ${list}: ${dup}" >&2; exit 1; }
 done
 # Sentence ids present for one speaker only.
@@ -72,7 +72,7 @@ for set_size in "train:${n_train}" "dev:${n_dev}" "eval:${n_eval}"; do
     dir=${data_root}/${name}
     rm -rf "${dir}.tmp"
     mkdir -p "${dir}.tmp"
-    tail -n "+${first}" "${tmp}/pairs" | head -n "${size}" > "${tmp}/set"
+    awk -v a="${first}" -v b="$((first + size - 1))" 'NR >= a && NR <= b' "${tmp}/pairs" > "${tmp}/set"
     first=$((first + size))
     while IFS=$'\t' read -r id src tgt; do
         for f in "${src}" "${tgt}"; do

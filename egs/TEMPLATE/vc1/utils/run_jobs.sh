@@ -52,7 +52,7 @@ wait || true
 
 failed=0
 for f in "${logs[@]}"; do
-    if ! tail -n 1 "${f}" | grep -q "with status 0$"; then
+    if ! tail -n 1 "${f}" | grep "with status 0$" > /dev/null; then
         failed=$((failed + 1))
         echo "$0: job failed, see ${f}; its last lines:" >&2
         tail -n 20 "${f}" >&2

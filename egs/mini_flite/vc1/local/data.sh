@@ -16,7 +16,7 @@ help_message="Usage: $0 [--db_root DIR] [--srcspk slt] [--tgtspk rms] [--num_sen
 
 command -v flite > /dev/null || { echo "$0: flite is missing (apt-get install flite, or tools/install.sh)" >&2; exit 1; }
 for spk in "${srcspk}" "${tgtspk}"; do
-    if ! flite -lv | tr ' ' '\n' | grep -qx "${spk}"; then
+    if ! flite -lv | tr ' ' '\n' | grep -x "${spk}" > /dev/null; then
         echo "$0: flite has no voice '${spk}'; it has: $(flite -lv | cut -d: -f2)" >&2
         exit 1
     fi
