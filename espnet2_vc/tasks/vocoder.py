@@ -56,6 +56,7 @@ from espnet2_vc.vocoder.checks import (
     mel_differences,
 )
 from espnet2_vc.vocoder.hifigan import HiFiGANVocoderModel
+from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
 
 generator_choices = ClassChoices(
     "generator", classes=dict(hifigan=HiFiGANGenerator), type_check=torch.nn.Module, default="hifigan"
@@ -76,6 +77,7 @@ LOSS_CLASSES = dict(
     discriminator_adv_loss_params=DiscriminatorAdversarialLoss,
     feat_match_loss_params=FeatureMatchLoss,
     mel_loss_params=MelSpectrogramLoss,
+    stft_loss_params=MultiResolutionSTFTLoss,
 )
 NUM_CHECKED = 5  # utterances whose audio scale and GTA frames are checked before training starts
 

@@ -5,6 +5,7 @@ The networks and losses are espnet's (``espnet2.gan_tts.hifigan``); this wrapper
 espnet's ``GANTrainer`` asks for.
 """
 
+import logging
 import math
 from typing import Any, Dict, Optional, Tuple
 
@@ -22,6 +23,7 @@ from typeguard import typechecked
 
 from espnet2_vc.utils.config import MEL_KEYS
 from espnet2_vc.vocoder.checks import MEL_LOSS_KEYS, fill_mel_conf
+from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
 
 
 def mel_floor(log_base: Optional[float]) -> float:
@@ -42,10 +44,12 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         lambda_mel: float = 45.0,
         lambda_feat_match: float = 2.0,
         lambda_adv: float = 1.0,
+        lambda_stft: float = 0.0,
         generator_adv_loss_params: Optional[Dict[str, Any]] = None,
         discriminator_adv_loss_params: Optional[Dict[str, Any]] = None,
         feat_match_loss_params: Optional[Dict[str, Any]] = None,
         mel_loss_params: Optional[Dict[str, Any]] = None,
+        stft_loss_params: Optional[Dict[str, Any]] = None,
         cache_generator_outputs: bool = True,
     ):
         """Initialize.
@@ -58,11 +62,15 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
             lambda_mel: Weight of the mel L1 loss (45 in HiFi-GAN).
             lambda_feat_match: Weight of the feature-matching loss (2 in HiFi-GAN).
             lambda_adv: Weight of the generator's adversarial loss.
+            lambda_stft: Weight of the multi-resolution STFT loss (Parallel WaveGAN's auxiliary loss); 0 (the
+                HiFi-GAN recipe) leaves it out. It speeds up learning the harmonic fine structure (doc/vocoder.md).
             generator_adv_loss_params: ``GeneratorAdversarialLoss`` options (default mse, averaged).
             discriminator_adv_loss_params: ``DiscriminatorAdversarialLoss`` options.
             feat_match_loss_params: ``FeatureMatchLoss`` options.
             mel_loss_params: ``MelSpectrogramLoss`` options; its mel settings come from ``mel`` and a different
                 stated one is an error.
+            stft_loss_params: ``MultiResolutionSTFTLoss`` options (``fft_sizes``, ``hop_sizes``, ``win_lengths``,
+                ``window``).
             cache_generator_outputs: Reuse the first turn's generated segment in the second turn of a step
                 (one generator forward per step, as espnet's VITS does).
         """
@@ -89,12 +97,22 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         loss_conf = fill_mel_conf(mel_loss_params, mel, {k: k for k in MEL_LOSS_KEYS if k in mel},
                                   "model_conf mel_loss_params", "(--vc_config)")  # fmt: skip
         self.mel_loss = MelSpectrogramLoss(**loss_conf)
+        if lambda_stft < 0:
+            raise ValueError(f"--model_conf lambda_stft={lambda_stft} must be >= 0 (0: no STFT loss)")
+        self.stft_loss = MultiResolutionSTFTLoss(**(stft_loss_params or {})) if lambda_stft > 0 else None
+        if stft_loss_params and self.stft_loss is None:
+            logging.warning("--model_conf stft_loss_params is set but lambda_stft is 0: the STFT loss is off")
+        longest = max((loss.fft_size for loss in self.stft_loss.losses), default=0) if self.stft_loss else 0
+        if segment_size <= longest // 2:
+            raise ValueError(f"--model_conf segment_size={segment_size} must exceed half the longest STFT loss "
+                             f"fft_size ({longest})")  # fmt: skip
         self.generator_adv_loss = GeneratorAdversarialLoss(**(generator_adv_loss_params or {}))
         self.discriminator_adv_loss = DiscriminatorAdversarialLoss(**(discriminator_adv_loss_params or {}))
         self.feat_match_loss = FeatureMatchLoss(**(feat_match_loss_params or {}))
         self.lambda_mel = lambda_mel
         self.lambda_feat_match = lambda_feat_match
         self.lambda_adv = lambda_adv
+        self.lambda_stft = lambda_stft
         self.cache_generator_outputs = cache_generator_outputs
         self._cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
 
@@ -186,8 +204,13 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
             adv_loss = self.generator_adv_loss(p_hat) * self.lambda_adv
             fm_loss = self.feat_match_loss(p_hat, p) * self.lambda_feat_match
             loss = mel_loss + adv_loss + fm_loss
-            stats = dict(generator_loss=loss.item(), generator_mel_loss=mel_loss.item(),
-                         generator_adv_loss=adv_loss.item(), generator_feat_match_loss=fm_loss.item())  # fmt: skip
+            stats = dict(generator_mel_loss=mel_loss.item(), generator_adv_loss=adv_loss.item(),
+                         generator_feat_match_loss=fm_loss.item())  # fmt: skip
+            if self.stft_loss is not None:
+                stft_loss = self.stft_loss(speech_hat, speech_ref) * self.lambda_stft
+                loss = loss + stft_loss
+                stats["generator_stft_loss"] = stft_loss.item()
+            stats["generator_loss"] = loss.item()
             optim_idx = 0
         else:
             p_hat = self.discriminator(speech_hat.detach())

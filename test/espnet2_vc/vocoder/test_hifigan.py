@@ -80,6 +80,26 @@ def test_gan_step(with_feats, generator_first):
     assert model._cache is None  # the second turn reused and dropped the generated segment
 
 
+@pytest.mark.parametrize("lambda_stft", [0.0, 45.0])
+def test_generator_loss_is_the_sum_of_its_terms(lambda_stft):
+    """The STFT loss joins the generator's loss (and stats) only when it has a weight."""
+    model = make_model(lambda_stft=lambda_stft, stft_loss_params=dict(fft_sizes=[256, 512], hop_sizes=[64, 128],
+                                                                       win_lengths=[256, 512]))  # fmt: skip
+    model.train()
+    stats = model(*batch(), forward_generator=True)["stats"]
+    terms = ["generator_mel_loss", "generator_adv_loss", "generator_feat_match_loss"]
+    assert ("generator_stft_loss" in stats) == (lambda_stft > 0) and (model.stft_loss is None) == (lambda_stft == 0)
+    if lambda_stft > 0:
+        assert float(stats["generator_stft_loss"]) > 0
+        terms.append("generator_stft_loss")
+    assert float(stats["generator_loss"]) == pytest.approx(sum(float(stats[k]) for k in terms), rel=1e-5)
+
+
+def test_stft_params_without_weight_are_reported(caplog):
+    model = make_model(stft_loss_params=dict(fft_sizes=[256], hop_sizes=[64], win_lengths=[256]))
+    assert model.stft_loss is None and "stft_loss_params is set but lambda_stft is 0" in caplog.text
+
+
 def test_generated_segment_is_shared_by_the_two_turns():
     model = make_model()
     speech, lengths = batch()
@@ -105,7 +125,10 @@ def test_inference_length():
       r"the generator upsamples by 32 but the VC config's hop_length is 64"),
      (dict(segment_size=1000), "segment_size=1000 must be a multiple of hop_length=64"),
      (dict(segment_size=64), "segment_size=64 must be a multiple of hop_length=64 above n_fft / 2"),
-     (dict(mel_loss_params=dict(n_mels=80)), r"mel_loss_params: n_mels=80 \(VC: n_mels=20\) differ")],
+     (dict(mel_loss_params=dict(n_mels=80)), r"mel_loss_params: n_mels=80 \(VC: n_mels=20\) differ"),
+     (dict(lambda_stft=1.0, stft_loss_params=dict(fft_sizes=[4096], hop_sizes=[512], win_lengths=[2048])),
+      r"segment_size=1024 must exceed half the longest STFT loss fft_size \(4096\)"),
+     (dict(lambda_stft=-1.0), r"lambda_stft=-1.0 must be >= 0")],
 )  # fmt: skip
 def test_mismatch_refused(kw, message):
     with pytest.raises(ValueError, match=message):
