@@ -15,4 +15,5 @@ set -euo pipefail
     --max_dur 15 \
     --nj 4 \
     --ngpu 1 \
+    --vocoder_config conf/vocoder_hifigan.yaml \
     "$@"

@@ -1,6 +1,7 @@
 """VocoderTask: mel settings read from the VC config, every stated mismatch refused, the shipped configs dry-run."""
 
 import io
+import re
 import sys
 import time
 from pathlib import Path
@@ -112,33 +113,50 @@ def test_build_model_from_file_uses_saved_mel(vc, tmp_path):
         VocoderTask.build_model_from_file(tmp_path / "config.yaml", tmp_path / "part.pth")
 
 
-# Every vocoder config the recipes ship, with the VC config it is meant for; the hop-256 template is also
-# dry-run against a 22.05 kHz VC config (arctic links the same file for 16 kHz).
-VOCODER_CONFIGS = sorted(ROOT.glob("egs/*/vc1/conf/vocoder*.yaml"))
-VC_FOR = {"arctic": "egs/arctic/vc1/conf/train.yaml", "mini_flite": "egs/mini_flite/vc1/conf/train_debug.yaml"}
+# Every vocoder config the recipes ship, with the VC config it is meant for (links resolved, each pair once);
+# the hop-256 template is also dry-run against a 22.05 kHz VC config (arctic links the same file for 16 kHz).
+VC_FOR = {"arctic": "egs/arctic/vc1/conf/train.yaml", "mini_flite": "egs/mini_flite/vc1/conf/train_debug.yaml",
+          "jvs": "egs/jvs/vc1/conf/train.yaml", "jsut_jsss": "egs/jsut_jsss/vc1/conf/train.yaml",
+          "vocoder_hifigan_hop300.yaml": "egs/TEMPLATE/vc1/conf/train_nars2s_24k.yaml"}  # fmt: skip
+VC22K = "22.05 kHz"
+
+
+def config_pairs() -> dict:
+    """``{(vocoder config, VC config): id}`` over every egs/*/vc1/conf/vocoder*.yaml, by resolved path."""
+    pairs = {}
+    for path in sorted(ROOT.glob("egs/*/vc1/conf/vocoder*.yaml")):
+        vc = VC_FOR.get(path.parts[-4]) or VC_FOR.get(path.name, VC22K)
+        vc = vc if vc == VC22K else str((ROOT / vc).resolve())
+        pairs.setdefault((str(path.resolve()), vc), str(path.relative_to(ROOT)))
+    return pairs
+
+
+VOCODER_CONFIGS = config_pairs()
 
 
 def test_vocoder_configs_found():
-    names = {p.name for p in VOCODER_CONFIGS}
-    assert {"vocoder_hifigan.yaml", "vocoder_debug.yaml", "vocoder_hifigan_hop256.yaml"} <= names
+    names = {Path(p).name for p in VOCODER_CONFIGS.values()}
+    assert {"vocoder_hifigan.yaml", "vocoder_debug.yaml", "vocoder_hifigan_hop256.yaml",
+            "vocoder_hifigan_hop300.yaml"} <= names  # fmt: skip
+    for corpus in ("arctic", "jvs", "jsut_jsss", "mini_flite"):
+        run_sh = (ROOT / "egs" / corpus / "vc1" / "run.sh").read_text()
+        config = re.search(r"--vocoder_config (\S+)", run_sh).group(1)
+        assert (ROOT / "egs" / corpus / "vc1" / config).is_file(), f"{corpus}: {config}"
 
 
-@pytest.mark.parametrize("config", VOCODER_CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
-def test_config_dry_run(config, tmp_path):
+@pytest.mark.parametrize("config, vc", VOCODER_CONFIGS, ids=list(VOCODER_CONFIGS.values()))
+def test_config_dry_run(config, vc, tmp_path):
     """Strict parsing, the model built against its VC config, one discriminator and one generator step.
 
     Full-size configs run their step on a short segment (the config is still parsed and checked in full).
     """
-    corpus = config.parts[-4]
-    if corpus in VC_FOR:
-        vc = str(ROOT / VC_FOR[corpus])
-    else:
+    if vc == VC22K:
         vc = write_vc_config(tmp_path / "vc22k.yaml", fs=22050, n_fft=1024, hop_length=256, n_mels=80, fmin=0,
                              fmax=11025)  # fmt: skip
-    args = VocoderTask.get_parser().parse_args(["--config", str(config), "--vc_config", vc, "--output_dir", "x"])
+    args = VocoderTask.get_parser().parse_args(["--config", config, "--vc_config", vc, "--output_dir", "x"])
     start = time.perf_counter()
     model = VocoderTask.build_model(args)
-    assert model.hop_length == 256 and args.mel["fs"] == mel_config(vc)["fs"]
+    assert model.hop_length == mel_config(vc)["hop_length"] and args.mel["fs"] == mel_config(vc)["fs"]
     n_params = sum(p.numel() for p in model.parameters())
     if n_params > 1e6:
         model.segment_size = 2 * model.hop_length * 4
@@ -153,4 +171,5 @@ def test_config_dry_run(config, tmp_path):
         optims[out["optim_idx"]].step()
         for o in optims:
             o.zero_grad()
-    print(f"{config.name}: {n_params / 1e6:.2f} M parameters, build + 2 steps {time.perf_counter() - start:.1f} s")
+    seconds = time.perf_counter() - start
+    print(f"{Path(config).name}: {n_params / 1e6:.2f} M parameters, build + 2 steps {seconds:.1f} s")
