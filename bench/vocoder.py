@@ -80,13 +80,13 @@ def epoch_lines(log: Path) -> List[Dict[str, float]]:
 def decode(model_file: Path, vc_config: str, valid: Path, device: str) -> None:
     """RTF and mel L1 of the trained vocoder and of Griffin-Lim on the valid utterances' ground-truth mels."""
     import torch
-    from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
 
-    from espnet2_vc.utils.config import MEL_KEYS, mel_config
+    from espnet2_vc.utils.config import mel_config
+    from espnet2_vc.vocoder.hifigan import log_mel_extractor
     from espnet2_vc.vocoder.registry import build_vocoder
 
     mel = mel_config(vc_config)
-    extract = LogMelFbank(**{k: mel[k] for k in MEL_KEYS if k in mel})
+    extract = log_mel_extractor(mel)
 
     def mels(wav: torch.Tensor) -> torch.Tensor:
         return extract(wav[None].float(), torch.tensor([wav.numel()]))[0][0]

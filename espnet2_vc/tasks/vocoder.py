@@ -40,6 +40,7 @@ from espnet2_vc.utils.checkpoint import load_weights
 from espnet2_vc.utils.config import (
     check_conf_keys,
     check_registry_confs,
+    chosen_class,
     class_defaults,
     load_config,
     load_saved_args,
@@ -48,7 +49,7 @@ from espnet2_vc.utils.config import (
 from espnet2_vc.vocoder.checks import (
     MEL_LOSS_KEYS,
     UtteranceCheck,
-    check_feats_frames,
+    check_first_feats,
     check_saved_mel,
     check_upsampling,
     check_wav_peaks,
@@ -161,8 +162,7 @@ class VocoderTask(AbsTask):
 
     @classmethod
     def _conf(cls, args: argparse.Namespace, choices: ClassChoices) -> Tuple[type, Dict[str, Any]]:
-        name = getattr(args, choices.name)
-        class_obj = choices.get_class(str(name).lower())
+        class_obj = chosen_class(choices, getattr(args, choices.name))
         conf = dict(getattr(args, f"{choices.name}_conf") or {})
         check_conf_keys(class_obj, conf, choices.name)
         return class_obj, conf
@@ -226,7 +226,7 @@ class VocoderTask(AbsTask):
                 peaks = check_wav_peaks(*names["speech"], n=NUM_CHECKED)
                 logging.info(f"{mode}: peaks of the first target waveforms {[round(p, 3) for p in peaks]}")
             if "speech" in names and "feats" in names:
-                check_first_feats(names["speech"], names["feats"], check)
+                check_first_feats(names["speech"], names["feats"], check, n=NUM_CHECKED)
         for init in args.init_param or []:
             path = Path(init.split(":")[0])
             config = path.parent / "config.yaml"
@@ -260,14 +260,3 @@ class VocoderTask(AbsTask):
             load_weights(model, model_file, device)
         return model, args
 
-
-def check_first_feats(speech: Tuple[str, str], feats: Tuple[str, str], check: UtteranceCheck) -> None:
-    """Load the first GTA feats with their waveforms as training will, and check their frame counts."""
-    from espnet2.train.dataset import ESPnetDataset
-
-    dataset = ESPnetDataset([(speech[0], "speech", speech[1]), (feats[0], "feats", feats[1])])
-    with open(feats[0], encoding="utf-8") as f:  # GTA decoding may have left utterances out: its keys
-        utts = [line.split(maxsplit=1)[0] for _, line in zip(range(NUM_CHECKED), f) if line.strip()]
-    for utt in utts:
-        data = dataset[utt][1]
-        check_feats_frames(utt, len(data["speech"]), data["feats"].shape, check.hop_length, check.n_mels)

@@ -6,10 +6,11 @@ Every check raises ``ValueError`` with a message that names the setting, the fil
 """
 
 import math
-from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
+
+from espnet2_vc.utils.audio import scp_entries
 
 # Mel settings that a vocoder may state, e.g. in ``model_conf.mel_loss_params`` (espnet MelSpectrogramLoss).
 MEL_LOSS_KEYS = ("fs", "n_fft", "hop_length", "win_length", "window", "n_mels", "fmin", "fmax", "center", "log_base")
@@ -109,19 +110,6 @@ def check_saved_mel(saved: Optional[Mapping[str, Any]], mel: Mapping[str, Any], 
         )
 
 
-def _scp_entries(path: Union[str, Path], n: int) -> List[Tuple[str, str]]:
-    """The first ``n`` ``(utt id, value)`` lines of a Kaldi-style file."""
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            parts = line.strip().split(maxsplit=1)
-            if len(parts) == 2:
-                out.append((parts[0], parts[1]))
-            if len(out) >= n:
-                break
-    return out
-
-
 def check_wav_peaks(path: str, data_type: str, n: int = 5) -> List[float]:
     """Read the first ``n`` waveforms as training will (espnet data loader) and check their peaks.
 
@@ -135,7 +123,7 @@ def check_wav_peaks(path: str, data_type: str, n: int = 5) -> List[float]:
 
     dataset = ESPnetDataset([(path, "speech", data_type)], float_dtype="float32")
     peaks = []
-    for utt, value in _scp_entries(path, n):
+    for utt, value in scp_entries(path, n):
         wav = dataset[utt][1]["speech"]
         peak = float(np.abs(wav).max()) if wav.size else 0.0
         where = f"{value} (utterance {utt} of {path}, read as {data_type!r})"
@@ -185,3 +173,15 @@ class UtteranceCheck:
         if "feats" in data and "speech" in data:
             check_feats_frames(utt, len(data["speech"]), data["feats"].shape, self.hop_length, self.n_mels)
         return data
+
+
+def check_first_feats(speech: Tuple[str, str], feats: Tuple[str, str], check: UtteranceCheck, n: int = 5) -> None:
+    """Load the first ``n`` GTA feats (``(path, type)``) with their waveforms as training will; check their frames.
+
+    The feats file's keys are the ones checked: GTA decoding may have left utterances out.
+    """
+    from espnet2.train.dataset import ESPnetDataset
+
+    dataset = ESPnetDataset([(speech[0], "speech", speech[1]), (feats[0], "feats", feats[1])])
+    for utt, _ in scp_entries(feats[0], n):
+        check(utt, dataset[utt][1])

@@ -31,6 +31,11 @@ def mel_floor(log_base: Optional[float]) -> float:
     return math.log(1e-10) / (1.0 if log_base is None else math.log(log_base))
 
 
+def log_mel_extractor(mel: Dict[str, Any]) -> LogMelFbank:
+    """espnet's ``LogMelFbank`` with the VC model's mel settings (``espnet2_vc.utils.config.mel_config``)."""
+    return LogMelFbank(**{k: mel[k] for k in MEL_KEYS if k in mel})
+
+
 class HiFiGANVocoderModel(AbsGANESPnetModel):
     """HiFi-GAN on the VC model's mels: ground-truth mels (computed here) or predicted GTA mels (given)."""
 
@@ -92,7 +97,7 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         self.segment_size = segment_size
         self.generator = generator
         self.discriminator = discriminator
-        self.feats_extract = LogMelFbank(**{k: mel[k] for k in MEL_KEYS if k in mel})
+        self.feats_extract = log_mel_extractor(mel)
         self.floor = mel_floor(mel.get("log_base"))
         loss_conf = fill_mel_conf(mel_loss_params, mel, {k: k for k in MEL_LOSS_KEYS if k in mel},
                                   "model_conf mel_loss_params", "(--vc_config)")  # fmt: skip
