@@ -29,6 +29,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--converted_scp", required=True, help="<decode_dir>/<set>/wav.scp")
     parser.add_argument("--target_scp", required=True, help="dump/raw/<set>/tgt_wav.scp")
     parser.add_argument("--source_scp", default=None, help="dump/raw/<set>/wav.scp (no-conversion reference rows)")
+    parser.add_argument("--analysis_scp", default=None,
+                        help="the target's mels through the same vocoder (vocoder_inference --wav_scp): its own row")
     parser.add_argument("--text", default=None, help="dump/raw/<set>/text (needed for the asr metric)")
     parser.add_argument("--rtf", action="append", default=[], help="<decode_dir>/<set>/rtf (repeatable)")
     parser.add_argument("--utt2tgt_spk", default=None, help="default: utt2tgt_spk beside --target_scp if present")
@@ -68,7 +70,7 @@ def main(cmd: list[str] | None = None) -> None:
         if args.nj < 1:
             raise ValueError("--nj must be >= 1")
         inputs = SetInputs(args.converted_scp, args.target_scp, args.source_scp, args.text, tuple(args.rtf),
-                           args.utt2tgt_spk, args.utt2spk)  # fmt: skip
+                           args.utt2tgt_spk, args.utt2spk, args.analysis_scp)  # fmt: skip
         evaluate_set(inputs, args.output_dir, settings, args.nj, args.max_samples_on_page, not args.no_progress)
     except (ValueError, RuntimeError, FileNotFoundError) as e:
         logging.debug("traceback", exc_info=True)

@@ -1,4 +1,4 @@
-"""Objective evaluation of converted speech (stage 7 of the recipe driver).
+"""Objective evaluation of converted speech (stage 8 of the recipe driver).
 
 Modules, one metric family each:
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from espnet2_vc.evaluate.report import METRIC_INFO, summary_rows
 
-PAGE_SYSTEMS = ("source", "converted", "target")
+PAGE_SYSTEMS = ("source", "converted", "analysis", "target")  # analysis: the target's mels through the vocoder
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 _CSS = """
@@ -134,7 +134,8 @@ def _sample_row(utt: str, files: dict[str, dict[str, str]], entry: dict[str, Any
     caption = f"<b>{html.escape(utt)}</b>" + (f" — {html.escape(metrics)}" if metrics else "")
     if text:
         caption += f'<div class="text">{html.escape(text)}</div>'
-    return f'<tr><td colspan="3" style="text-align:left">{caption}</td></tr>\n<tr>{"".join(cells)}</tr>'
+    head = f'<tr><td colspan="{len(PAGE_SYSTEMS)}" style="text-align:left">{caption}</td></tr>'
+    return f'{head}\n<tr>{"".join(cells)}</tr>'
 
 
 def write_page(

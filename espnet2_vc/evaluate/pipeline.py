@@ -33,6 +33,7 @@ class SetInputs:
         rtf: ``rtf`` files of the decoding (``<utt> <seconds of compute per second of input>``).
         utt2tgt_spk: Target speaker per utterance; default ``utt2tgt_spk`` beside ``target_scp`` if present.
         utt2spk: Source speaker per utterance; default ``utt2spk`` beside ``source_scp`` if present.
+        analysis_scp: The target's recordings through the same vocoder (analysis-synthesis).
     """
 
     converted_scp: str
@@ -42,6 +43,7 @@ class SetInputs:
     rtf: tuple[str, ...] = ()
     utt2tgt_spk: str | None = None
     utt2spk: str | None = None
+    analysis_scp: str | None = None
 
 
 def _speaker_map(explicit: str | None, beside: str | None, name: str, default: str) -> tuple[dict[str, str], str]:
@@ -99,18 +101,19 @@ def make_jobs(inputs: SetInputs) -> tuple[list[UttJob], dict[str, str]]:
     """
     converted, target = read_scp(inputs.converted_scp), read_scp(inputs.target_scp)
     source = read_scp(inputs.source_scp) if inputs.source_scp else {}
+    analysis = read_scp(inputs.analysis_scp) if inputs.analysis_scp else {}
     texts = read_utt_values(inputs.text) if inputs.text else {}
     skipped = {u: f"not_converted: in {inputs.target_scp} but not in {inputs.converted_scp}"
                for u in target.keys() - converted.keys()}  # fmt: skip
     skipped.update({u: f"no_target: not in {inputs.target_scp}" for u in converted.keys() - target.keys()})
     jobs = [
-        UttJob(utt, converted[utt], target[utt], source.get(utt), texts.get(utt))
+        UttJob(utt, converted[utt], target[utt], source.get(utt), texts.get(utt), analysis.get(utt))
         for utt in sorted(converted.keys() & target.keys())
     ]
-    if inputs.source_scp:
-        missing = [j.utt for j in jobs if j.source is None]
+    for scp, field in ((inputs.source_scp, "source"), (inputs.analysis_scp, "analysis")):
+        missing = [j.utt for j in jobs if scp and getattr(j, field) is None]
         if missing:
-            logger.warning(f"{len(missing)} utterance(s) not in {inputs.source_scp}: no source reference for them")
+            logger.warning(f"{len(missing)} utterance(s) not in {scp}: no {field} reference for them")
     return jobs, skipped
 
 
@@ -165,8 +168,8 @@ def evaluate_set(
     json_path, md_path = write_results(report, output_dir)
     by_utt = {j.utt: j for j in jobs}
     samples = [
-        (r.utt, {"source": by_utt[r.utt].source, "converted": by_utt[r.utt].converted, "target": by_utt[r.utt].target},
-         by_utt[r.utt].text)
+        (r.utt, {"source": by_utt[r.utt].source, "converted": by_utt[r.utt].converted,
+                 "analysis": by_utt[r.utt].analysis, "target": by_utt[r.utt].target}, by_utt[r.utt].text)
         for r in done[: max(0, max_samples_on_page)]
     ]  # fmt: skip
     page = write_page(output_dir, report, samples)

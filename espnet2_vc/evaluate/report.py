@@ -43,7 +43,12 @@ METRIC_INFO: tuple[MetricInfo, ...] = (
     MetricInfo("cer", "CER", "%", 1, "↓"),
     MetricInfo("rtf", "real-time factor", "", 4, "↓"),
 )
-SYSTEM_LABELS = {"converted": "converted", "source": "source (no conversion)", "target": "target (recordings)"}
+SYSTEM_LABELS = {
+    "converted": "converted",
+    "analysis": "analysis-synthesis (target mels → vocoder)",
+    "source": "source (no conversion)",
+    "target": "target (recordings)",
+}
 
 
 def summarize(values: Iterable[float]) -> dict[str, float]:
@@ -197,7 +202,8 @@ def markdown(results: dict[str, Any]) -> str:
         _md_table(["metric", "system", "mean ± std", "95% CI", "N"], summary_rows(results)),
         "",
         "Systems: *converted* vs the target recording; *source (no conversion)*: the source recording scored "
-        "the same way; *target (recordings)*: the target's own recordings (speaker cosine leave-one-out).",
+        "the same way; *analysis-synthesis*: the target's own mels through the same vocoder (the vocoder's share "
+        "of the error); *target (recordings)*: the target's own recordings (speaker cosine leave-one-out).",
         "",
     ]
     if w:

@@ -1,8 +1,9 @@
 """Evaluate one utterance, or a whole decoded set over worker processes.
 
-Three recordings take part per utterance id: the ``converted`` output, the ``target`` speaker's recording
-of the same sentence and, when given, the ``source`` recording that was converted. The converted one is
-scored against the target; the source one too, as the no-conversion reference level, and the target one
+Up to four recordings take part per utterance id: the ``converted`` output, the ``target`` speaker's recording
+of the same sentence and, when given, the ``source`` recording that was converted and the ``analysis`` one
+(the target's own mels through the same vocoder). The converted one is scored against the target; the source
+and analysis ones too, as the no-conversion and vocoder-only reference levels, and the target one
 where a metric does not need it as its own reference (speaker similarity, ASR). An utterance whose converted
 or target audio is missing or unreadable is skipped with its reason; a metric that cannot be computed for an
 utterance (no speech frame, no transcript, …) is recorded in its ``errors``. Nothing is dropped silently.
@@ -28,7 +29,9 @@ from espnet2_vc.evaluate.world import WorldFeatures, WorldSettings, analyze, mce
 logger = logging.getLogger(__name__)
 
 METRICS = ("mcd", "f0", "duration", "speaker", "asr")
-SYSTEMS = ("converted", "source", "target")
+SYSTEMS = ("converted", "analysis", "source", "target")
+# Systems scored against the target recording; a missing or unreadable one is an error, not a skip.
+_SCORED = ("converted", "analysis", "source")
 _WORLD_METRICS = {"mcd", "f0", "duration"}
 
 
@@ -61,6 +64,7 @@ class UttJob:
     target: str
     source: str | None = None
     text: str | None = None
+    analysis: str | None = None
 
 
 @dataclasses.dataclass
@@ -145,7 +149,7 @@ def _world_metrics(res: UttResult, audio: dict[str, tuple[np.ndarray, int]], set
         except ValueError as e:
             res.errors.append(f"world {system}: {e}")
     silence = settings.world.silence_db
-    for system in ("converted", "source"):
+    for system in _SCORED:
         if system not in feats or "target" not in feats:
             continue
         if "duration" in settings.metrics:
@@ -221,17 +225,18 @@ def _evaluate_into(res: UttResult, job: UttJob, settings: EvalSettings) -> None:
     """Load the audio and fill ``res`` with every requested metric (see :func:`evaluate_utterance`)."""
     audio: dict[str, tuple[np.ndarray, int]] = {}
     loaded: dict[str, tuple[np.ndarray, int]] = {}
-    for system, path in (("converted", job.converted), ("target", job.target), ("source", job.source)):
+    paths = (("converted", job.converted), ("target", job.target), ("source", job.source), ("analysis", job.analysis))
+    for system, path in paths:
         if path is None:
             continue
         try:
             audio[system] = loaded[path] if path in loaded else _timed(res, "load", lambda p=path: load_wav(p))
             loaded[path] = audio[system]
         except Exception as e:  # any reader failure is a skip reason
-            if system != "source":
+            if system in ("converted", "target"):
                 res.skip = f"unreadable: {system} audio {path}: {type(e).__name__}: {e}"
                 return
-            res.errors.append(f"source: unreadable {path}: {type(e).__name__}: {e}")
+            res.errors.append(f"{system}: unreadable {path}: {type(e).__name__}: {e}")
     if _WORLD_METRICS & set(settings.metrics):
         _timed(res, "world", lambda: _world_metrics(res, audio, settings))
     if "speaker" in settings.metrics:

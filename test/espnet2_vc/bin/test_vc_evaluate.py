@@ -110,3 +110,21 @@ def test_errors(set_dir, tmp_path):
     with pytest.raises(SystemExit, match="no utterance could be evaluated"):
         cli.main([f"--converted_scp={empty}", f"--target_scp={set_dir['dump']}/tgt_wav.scp",
                   f"--output_dir={tmp_path / 'b'}", "--metrics=mcd", "--no_progress"])  # fmt: skip
+
+
+def test_analysis_synthesis_row(set_dir, tmp_path):
+    """``--analysis_scp`` is scored against the target like the converted audio, in a row of its own."""
+    dump = set_dir["dump"]
+    (tmp_path / "analysis").mkdir()
+    # utt1: the target itself (a perfect vocoder); utt2: a missing file (a value error, not a skip).
+    (tmp_path / "analysis.scp").write_text(f"utt1 {dump}/data/utt1_tgt.wav\nutt2 {tmp_path}/nothing.wav\n")
+    res = run(set_dir, tmp_path / "eval", "--metrics=mcd,f0", f"--analysis_scp={tmp_path}/analysis.scp")
+    assert res["counts"]["evaluated"] == 2
+    assert res["utterances"]["utt1"]["analysis"]["mcd"] < 0.01
+    assert "analysis" not in res["utterances"]["utt2"]
+    assert any(e.startswith("utt2: analysis: unreadable") for e in res["errors"])
+    assert res["summary"]["mcd"]["analysis"]["n"] == 1
+    md = (tmp_path / "eval" / "results.md").read_text()
+    assert "| MCD [dB] ↓ | analysis-synthesis (target mels → vocoder) | 0.00" in md
+    html = (tmp_path / "eval" / "index.html").read_text()
+    assert (tmp_path / "eval" / "samples" / "utt1" / "analysis.wav").is_file() and "<th>analysis</th>" in html
