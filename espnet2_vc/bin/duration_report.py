@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Summarize a durations file (stage 4) and plot a few alignments: ``python -m espnet2_vc.bin.duration_report``.
+
+Writes ``<output_dir>/stats.json`` (zero and long durations, see ``espnet2_vc.durations.report``) and, with
+the features of stage 3, ``<output_dir>/<utt>.png`` for the first ``--n_plots`` utterances.
+
+Example (from egs/arctic/vc1):
+    python -m espnet2_vc.bin.duration_report --durations dump/durations/train/durations \\
+        --feats_dir exp/vc_stats/train/collect_feats --vc_config exp/vc_stats/config.yaml \\
+        --output_dir exp/durations_report
+"""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+
+def get_parser() -> argparse.ArgumentParser:
+    """Command-line options."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--durations", required=True, help="dump/durations/<set>/durations")
+    parser.add_argument("--output_dir", required=True, type=Path)
+    parser.add_argument("--feats_dir", default=None, help="exp/vc_stats/<split>/collect_feats (for the plots)")
+    parser.add_argument("--vc_config", default=None, help="the config the durations were made with (r, for plots)")
+    parser.add_argument("--n_plots", type=int, default=4)
+    parser.add_argument("--long", type=int, default=4, help="a duration >= this is counted as long")
+    return parser
+
+
+def main(cmd: Optional[List[str]] = None) -> None:
+    """Write the summary (and plots); exit with a message on an empty or malformed file."""
+    args = get_parser().parse_args(cmd)
+    logging.basicConfig(level="INFO", format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    import numpy as np
+
+    from espnet2_vc.durations.report import duration_stats, plot_alignment
+    from espnet2_vc.utils.dump import read_map
+
+    try:
+        durations = {u: np.array(v.split(), dtype=np.int64) for u, v in read_map(args.durations).items()}
+        stats = duration_stats(durations, long=args.long)
+    except ValueError as e:
+        sys.exit(f"error: {args.durations}: {e}")
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    logging.info(f"{args.durations}: {stats}")
+    if args.feats_dir is None or args.n_plots <= 0:
+        return
+    if args.vc_config is None:
+        sys.exit("error: --feats_dir needs --vc_config (the reduction factor)")
+    from espnet2_vc.utils.config import reduction_factor
+
+    r = reduction_factor(args.vc_config)
+    feats = {side: read_map(Path(args.feats_dir) / f"{side}_feats.scp") for side in ("src", "tgt")}
+    for utt in sorted(durations)[: args.n_plots]:
+        if utt not in feats["src"] or utt not in feats["tgt"]:
+            logging.warning(f"{utt}: no features in {args.feats_dir}; not plotted")
+            continue
+        src, tgt = (np.load(feats[side][utt]) for side in ("src", "tgt"))
+        plot_alignment(args.output_dir / f"{utt}.png", src, tgt, durations[utt], r, utt)
+        logging.info(f"wrote {args.output_dir / f'{utt}.png'}")
+
+
+if __name__ == "__main__":
+    main()
