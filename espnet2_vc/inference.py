@@ -1,5 +1,6 @@
 """Converting speech with a trained model: the ``VoiceConverter`` Python API behind ``vc_inference``."""
 
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 
 from espnet2_vc.utils.config import mel_config
+from espnet2_vc.utils.dump import TrimSettings
 from espnet2_vc.vocoder.registry import build_vocoder
 
 
@@ -23,10 +25,10 @@ def resolve_model(
     """
     model = Path(model)
     if model.is_dir():
-        for name in ("valid.loss.best.pth", "valid.loss.ave.pth", "latest.pth"):
+        for name in ("valid.loss.ave.pth", "valid.loss.best.pth", "latest.pth"):  # as vc.sh decodes
             if (model / name).exists():
                 return model / "config.yaml", model / name, {}
-        raise FileNotFoundError(f"{model}: no valid.loss.best.pth, valid.loss.ave.pth or latest.pth in it")
+        raise FileNotFoundError(f"{model}: no valid.loss.ave.pth, valid.loss.best.pth or latest.pth in it")
     from espnet2_vc.pack import unpack_model
 
     files = unpack_model(model, cache_dir or model.with_name(model.name + ".unpacked"))
@@ -55,6 +57,7 @@ class VoiceConverter:
         vocoder_conf: Optional[Dict[str, Any]] = None,
         use_teacher_forcing: bool = False,
         alpha: float = 1.0,
+        trim: Optional[bool] = None,
     ):
         """Load the model.
 
@@ -66,6 +69,9 @@ class VoiceConverter:
             vocoder_conf: Keyword arguments of the vocoder.
             use_teacher_forcing: Decode with the reference durations, pitch and energy.
             alpha: Speaking-rate control (>1 faster).
+            trim: Trim the edge silence of the input as stage 2 trimmed the training audio (the config's
+                ``trim_conf``); None: as the config says. Never applied with teacher forcing, whose durations
+                fit the untouched frames.
         """
         from espnet2_vc.tasks.vc import VCTask
 
@@ -76,6 +82,9 @@ class VoiceConverter:
         self.vocoder = build_vocoder(vocoder, dict(vocoder_conf or {}), self.mel, device)
         self.use_teacher_forcing = use_teacher_forcing
         self.alpha = alpha
+        self.trim = TrimSettings.from_conf(getattr(self.train_args, "trim_conf", None))
+        if trim is not None:
+            self.trim = dataclasses.replace(self.trim, trim=trim)
 
     @property
     def fs(self) -> int:
@@ -128,6 +137,11 @@ class VoiceConverter:
             import torchaudio.functional as AF
 
             wav = AF.resample(wav, fs, self.fs)
+        if self.trim.trim and not self.use_teacher_forcing:
+            lo, hi = self.trim.bounds(wav.cpu().numpy(), self.fs)
+            if hi <= lo:
+                raise ValueError(f"the input is silent ({len(wav) / self.fs:.2f} s, trim_db {self.trim.trim_db})")
+            wav = wav[lo:hi]
 
         def to(x: Any) -> Optional[torch.Tensor]:
             return None if x is None else torch.as_tensor(x).to(self.device)

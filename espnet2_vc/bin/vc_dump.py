@@ -6,14 +6,7 @@ import logging
 import sys
 from typing import List, Optional
 
-from espnet2_vc.utils.dump import DumpSettings, dump_set, fs_from_config
-
-
-def str2bool(value: str) -> bool:
-    """``true``/``false`` (any case) → bool, like espnet's option parser."""
-    if value.lower() not in ("true", "false"):
-        raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
-    return value.lower() == "true"
+from espnet2_vc.utils.dump import DumpSettings, TrimSettings, dump_set, fs_from_config
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -24,16 +17,14 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data_dir", required=True, help="data/<set> with wav.scp, tgt_wav.scp, utt2spk, …")
     parser.add_argument("--output_dir", required=True, help="dump/raw/<set> (replaced when the dump succeeds)")
-    rate = parser.add_mutually_exclusive_group(required=True)
-    rate.add_argument("--fs", type=int, help="output sampling rate (Hz)")
-    rate.add_argument("--vc_config", help="read the output sampling rate from this VC training config")
+    parser.add_argument("--vc_config", required=True,
+                        help="VC training config: its feats_extract_conf.fs is the output rate, its trim_conf the "
+                        "edge-silence trimming (the same settings convert a wav at inference)")  # fmt: skip
+    parser.add_argument("--fs", type=int, default=None, help="output rate; must equal the config's (a check)")
     parser.add_argument("--spk2sid", help="training set's spk2sid to reuse (dev/eval); default: build one")
     parser.add_argument("--min_dur", type=float, default=0.3, help="drop pairs with a side shorter (s)")
     parser.add_argument("--max_dur", type=float, default=30.0, help="drop pairs with a side longer (s)")
     parser.add_argument("--max_ratio", type=float, default=3.0, help="drop pairs whose length ratio is larger")
-    parser.add_argument("--trim", type=str2bool, default=True, help="trim leading and trailing silence")
-    parser.add_argument("--trim_db", type=float, default=40.0, help="silence: dB below the loudest frame")
-    parser.add_argument("--trim_margin", type=float, default=0.05, help="seconds kept around the speech")
     parser.add_argument("--nj", type=int, default=1, help="worker processes")
     parser.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
@@ -50,17 +41,12 @@ def main(cmd: Optional[List[str]] = None) -> None:
     logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
     if args.nj < 1 or args.min_dur < 0 or args.max_dur <= args.min_dur:
         sys.exit("error: need --nj >= 1 and 0 <= --min_dur < --max_dur")
-    fs = args.fs if args.fs is not None else fs_from_config(args.vc_config)
-    settings = DumpSettings(
-        fs=fs,
-        min_dur=args.min_dur,
-        max_dur=args.max_dur,
-        max_ratio=args.max_ratio,
-        trim=args.trim,
-        trim_db=args.trim_db,
-        trim_margin=args.trim_margin,
-    )
     try:
+        fs = fs_from_config(args.vc_config)
+        if args.fs is not None and args.fs != fs:
+            raise ValueError(f"--fs {args.fs} differs from {args.vc_config}'s feats_extract_conf fs {fs}")
+        trim = TrimSettings.from_config(args.vc_config)
+        settings = DumpSettings(fs=fs, min_dur=args.min_dur, max_dur=args.max_dur, max_ratio=args.max_ratio, trim=trim)
         dump_set(args.data_dir, args.output_dir, settings, spk2sid_path=args.spk2sid, nj=args.nj)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
         sys.exit(f"error: {e}")

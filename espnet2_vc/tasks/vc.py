@@ -1,6 +1,7 @@
 """VCTask: espnet's AbsTask for parallel voice conversion (``python -m espnet2_vc.bin.vc_train``)."""
 
 import argparse
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
@@ -17,6 +18,7 @@ from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
 from espnet2.tts.feats_extract.dio import Dio
 from espnet2.tts.feats_extract.energy import Energy
 from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
+from espnet2.utils.nested_dict_action import NestedDictAction
 from typeguard import typechecked
 
 from espnet2_vc.utils.checkpoint import load_weights
@@ -27,8 +29,9 @@ from espnet2_vc.utils.config import (
     class_defaults,
     load_saved_args,
 )
+from espnet2_vc.utils.dump import TrimSettings
 from espnet2_vc.vc.abs_vc import AbsVC
-from espnet2_vc.vc.espnet_model import ESPnetVCModel
+from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
 from espnet2_vc.vc.nars2s.nars2s import NARS2S
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
@@ -103,6 +106,11 @@ class VCTask(AbsTask):
     def add_task_arguments(cls, parser: argparse.ArgumentParser) -> None:
         """Add ``--<registry>`` and ``--<registry>_conf`` for every registry."""
         group = parser.add_argument_group(description="Task related")
+        group.add_argument(
+            "--trim_conf", action=NestedDictAction, default=dict(),
+            help="edge-silence trimming of the input audio: stage 2 dumps with it and VoiceConverter converts a "
+            "wav with it (keys trim, trim_db, trim_margin; defaults: espnet2_vc.utils.dump.TrimSettings)",
+        )  # fmt: skip
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
 
@@ -124,20 +132,65 @@ class VCTask(AbsTask):
 
     @classmethod
     def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        """``src_speech`` always; ``tgt_speech`` for training."""
-        return ("src_speech",) if inference else ("src_speech", "tgt_speech")
+        """``src_speech`` for inference; training takes each side as speech or dumped features (see below)."""
+        return ("src_speech",) if inference else ()
 
     @classmethod
     def optional_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:
-        """Durations and speaker ids (and the target speech for teacher-forced inference)."""
+        """Durations and speaker ids (and the target speech for teacher-forced inference); in training the
+        waveforms or the features that stage 3 dumped (:data:`DUMPED_FEATURES`)."""
         names = ("durations", "src_sids", "tgt_sids")
-        return names + ("tgt_speech",) if inference else names
+        if inference:
+            return names + ("tgt_speech",)
+        return names + ("src_speech", "tgt_speech") + DUMPED_FEATURES
+
+    @classmethod
+    def check_task_requirements(
+        cls, dataset: Any, allow_variable_data_keys: bool, train: bool, inference: bool = False
+    ) -> None:
+        """espnet's check, plus: in training, each side comes as waveforms or as dumped features."""
+        super().check_task_requirements(dataset, allow_variable_data_keys, train, inference)
+        if inference:
+            return
+        for side in ("src", "tgt"):
+            if not (dataset.has_name(f"{side}_speech") or dataset.has_name(f"{side}_feats")):
+                raise RuntimeError(
+                    f"VCTask needs '{side}_speech' (a wav.scp, type sound) or '{side}_feats' (the features stage 3 "
+                    f"dumped: exp/vc_stats/<split>/collect_feats/{side}_feats.scp, type npy); the data are "
+                    f"{dataset.names()}"
+                )
+
+    @classmethod
+    def build_sequence_iter_factory(cls, args: argparse.Namespace, iter_options: Any, mode: str) -> Any:
+        """espnet's iterator, plus a log of the pairs per batch and of the schedule it gives.
+
+        A warmup longer than the whole run (the learning rate never peaks) is logged as a warning.
+        """
+        factory = super().build_sequence_iter_factory(args, iter_options, mode)
+        sizes = [len(batch) for batch in factory.sampler]
+        if mode != "train" or not sizes:
+            return factory
+        per_epoch = len(sizes) if args.num_iters_per_epoch is None else args.num_iters_per_epoch
+        total = per_epoch * args.max_epoch // max(1, args.accum_grad)
+        logging.info(
+            f"[train] {np.mean(sizes):.1f} pairs per batch (min {min(sizes)}, max {max(sizes)}) over "
+            f"{len(sizes)} batches; {per_epoch} iterations per epoch x {args.max_epoch} epochs = {total} "
+            "optimizer steps"
+        )
+        warmup = (getattr(args, "scheduler_conf", None) or {}).get("warmup_steps")
+        if warmup is not None and warmup > total:
+            logging.warning(
+                f"scheduler warmup_steps {warmup} > the {total} optimizer steps of this run: the learning rate "
+                "never reaches its peak; lower warmup_steps or train longer (max_epoch, num_iters_per_epoch)"
+            )
+        return factory
 
     @classmethod
     def get_default_config(cls) -> Dict[str, Any]:
         """Config for ``--print_config``; an unknown key in any ``--<registry>_conf`` is an error."""
         config = super().get_default_config()
         check_registry_confs(config, cls.class_choices_list)
+        config["trim_conf"] = dataclasses.asdict(TrimSettings.from_conf(config.get("trim_conf")))
         return config
 
     @classmethod
@@ -153,6 +206,8 @@ class VCTask(AbsTask):
     @typechecked
     def build_model(cls, args: argparse.Namespace) -> ESPnetVCModel:
         """Build feats → normalize → pitch/energy → network from the parsed options."""
+        # Saved back in full so that exp/*/config.yaml states the trimming a wav gets before conversion.
+        args.trim_conf = dataclasses.asdict(TrimSettings.from_conf(getattr(args, "trim_conf", None)))
         feats_extract = cls._build(args, feats_extractor_choices)
         odim = feats_extract.output_size()
         mel = class_defaults(type(feats_extract))

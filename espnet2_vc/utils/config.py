@@ -73,7 +73,34 @@ def load_saved_args(
             raise ValueError("give a config file, a model file, or both")
         config_file = Path(model_file).parent / "config.yaml"
     with Path(config_file).open("r", encoding="utf-8") as f:
-        return argparse.Namespace(**yaml.safe_load(f))
+        config = yaml.safe_load(f)
+    resolve_stats_files(config, Path(config_file))
+    return argparse.Namespace(**config)
+
+
+def resolve_stats_files(config: Dict[str, Any], config_file: Path) -> None:
+    """Make the relative ``*_conf.stats_file`` paths of a saved config work from any folder.
+
+    A recipe writes them relative to its own folder (``exp/vc_stats/train/…``), which is an ancestor of the
+    experiment folder holding ``config.yaml``: a path that does not exist as given is looked up relative to
+    each ancestor of ``config_file`` and replaced by the first that exists.
+
+    Raises:
+        FileNotFoundError: A stats file is found nowhere (names the config and the key).
+    """
+    for key, conf in config.items():
+        if not key.endswith("_conf") or not isinstance(conf, dict) or not conf.get("stats_file"):
+            continue
+        path = Path(conf["stats_file"])
+        if path.is_absolute() or path.exists():
+            continue
+        found = next((a / path for a in config_file.resolve().parents if (a / path).exists()), None)
+        if found is None:
+            raise FileNotFoundError(
+                f"{config_file}: {key}.stats_file {path} exists neither from the current folder nor from any "
+                "folder above the config; run from the recipe folder or load the packed model.zip"
+            )
+        conf["stats_file"] = str(found)
 
 
 def resolved_conf(config: Union[str, Path, Dict[str, Any]], name: str) -> Dict[str, Any]:

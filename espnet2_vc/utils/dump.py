@@ -9,9 +9,9 @@ import logging
 import multiprocessing
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 import soundfile as sf
@@ -24,6 +24,41 @@ REQUIRED_FILES = ("wav.scp", "tgt_wav.scp", "utt2spk", "utt2tgt_spk")
 
 
 @dataclass(frozen=True)
+class TrimSettings:
+    """Edge-silence trimming: of stage 2's dump, and of a wav converted by ``VoiceConverter`` (same settings).
+
+    They live in the VC training config as ``trim_conf`` (the one place), so a model converts what it was
+    trained on. Attributes:
+        trim: Trim leading and trailing silence.
+        trim_db: A frame is silent when its power is this many dB below the utterance's loudest frame. 30 dB
+            (not 40) also removes the noisy lead-ins of some ARCTIC recordings (doc/data.md).
+        trim_margin: Seconds of audio kept on each side of the first / last non-silent frame.
+    """
+
+    trim: bool = True
+    trim_db: float = 30.0
+    trim_margin: float = 0.05
+
+    @classmethod
+    def from_conf(cls, conf: Optional[Dict[str, Any]], source: str = "trim_conf") -> "TrimSettings":
+        """Settings from a ``trim_conf`` dict (None or {}: the defaults); an unknown key is an error."""
+        conf = dict(conf or {})
+        unknown = sorted(set(conf) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ValueError(f"{source}: unknown key(s) {unknown}; accepted: trim, trim_db, trim_margin")
+        return cls(**conf)
+
+    @classmethod
+    def from_config(cls, vc_config: Union[str, Path]) -> "TrimSettings":
+        """``trim_conf`` of a VC training config (yaml read directly: no espnet import)."""
+        return cls.from_conf(_read_yaml(vc_config).get("trim_conf"), f"{vc_config}: trim_conf")
+
+    def bounds(self, wav: np.ndarray, fs: int) -> Tuple[int, int]:
+        """``(start, end)`` of ``wav`` without its edge silence (the whole signal when ``trim`` is off)."""
+        return trim_edges(wav, fs, self.trim_db, self.trim_margin) if self.trim else (0, len(wav))
+
+
+@dataclass(frozen=True)
 class DumpSettings:
     """How stage 2 turns one pair into dumped audio.
 
@@ -32,18 +67,14 @@ class DumpSettings:
         min_dur: Shortest kept utterance after trimming (s), checked on source and target.
         max_dur: Longest kept utterance after trimming (s), checked on source and target.
         max_ratio: Largest accepted ratio of the longer to the shorter side of a pair (<= 0: no check).
-        trim: Trim leading and trailing silence.
-        trim_db: A frame is silent when its power is this many dB below the utterance's loudest frame.
-        trim_margin: Seconds of audio kept on each side of the first / last non-silent frame.
+        trim: Edge-silence trimming.
     """
 
     fs: int
     min_dur: float = 0.3
     max_dur: float = 30.0
     max_ratio: float = 3.0
-    trim: bool = True
-    trim_db: float = 40.0
-    trim_margin: float = 0.05
+    trim: TrimSettings = TrimSettings()
 
 
 @dataclass(frozen=True)
@@ -78,10 +109,14 @@ def write_map(path: Union[str, Path], items: Dict[str, object]) -> None:
             f.write(f"{key} {items[key]}\n")
 
 
+def _read_yaml(path: Union[str, Path]) -> Dict[str, Any]:
+    with Path(path).open("r", encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
 def fs_from_config(vc_config: Union[str, Path]) -> int:
     """Sampling rate of a VC training config (``feats_extract_conf.fs``, else the extractor's default)."""
-    with Path(vc_config).open("r", encoding="utf-8") as f:
-        config = yaml.safe_load(f) or {}
+    config = _read_yaml(vc_config)
     fs = (config.get("feats_extract_conf") or {}).get("fs")
     if fs is None:  # not written: ask the extractor for its default (slow import, rare path)
         from espnet2_vc.utils.config import mel_config
@@ -140,7 +175,7 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
             return PairResult(
                 utt, reason=f"unreadable: {side} audio {path}: {type(e).__name__}: {e}".replace("\n", " ")
             )
-        start, end = trim_edges(wav, s.fs, s.trim_db, s.trim_margin) if s.trim else (0, len(wav))
+        start, end = s.trim.bounds(wav, s.fs)
         if end <= start:
             return PairResult(utt, reason=f"silent: {side} audio {path}")
         wavs[side] = wav[start:end]

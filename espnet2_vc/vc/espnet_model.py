@@ -11,6 +11,10 @@ from typeguard import typechecked
 from espnet2_vc.vc.abs_vc import AbsVC
 from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths
 
+# Features that stage 3 can dump once (``--write_collected_feats``) and training then reads instead of
+# recomputing them from the waveforms: the data names of ``vc_train``.
+DUMPED_FEATURES = ("src_feats", "tgt_feats", "pitch", "energy", "src_pitch", "src_energy")
+
 
 def utterance_mvn(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Normalize each utterance to zero mean, unit variance over its valid frames (B, T, C)."""
@@ -93,32 +97,57 @@ class ESPnetVCModel(AbsESPnetModel):
                     f"the network converts {name} (--tts_conf use_{name}=true) but --{name}_extract is not set"
                 )
 
-    def _prosody(
-        self, name: str, speech: torch.Tensor, lengths: Optional[torch.Tensor], feats_lengths: torch.Tensor
-    ) -> torch.Tensor:
-        """Frame-level pitch or energy (B, T_feats, 1) aligned to the mel frames."""
-        value, _ = getattr(self, f"{name}_extract")(speech, lengths, feats_lengths=feats_lengths)
-        return value
+    def _side(
+        self, data: Dict[str, torch.Tensor], feats_key: str, speech_key: str
+    ) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
+        """Features (B, T_feats, n_mels) and lengths of one side: dumped ones when given, else from the waveform."""
+        if data.get(feats_key) is not None:
+            return data[feats_key], data[f"{feats_key}_lengths"]
+        if data.get(speech_key) is not None:
+            return self.feats_extract(data[speech_key], data[f"{speech_key}_lengths"])
+        return None, None
 
-    def _features(
-        self, src_speech: torch.Tensor, src_speech_lengths: torch.Tensor,
-        tgt_speech: Optional[torch.Tensor], tgt_speech_lengths: Optional[torch.Tensor], normalize: bool,
-    ) -> Dict[str, torch.Tensor]:  # fmt: skip
-        """Everything the network takes, from waveforms (B, T_wav)."""
+    def _prosody(
+        self, name: str, key: str, data: Dict[str, torch.Tensor], speech_key: str, feats_lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """Frame-level pitch or energy (B, T_feats, 1) aligned to the mel frames: dumped ``key``, else extracted."""
+        value = data.get(key)
+        if value is None:
+            speech = data.get(speech_key)
+            if speech is None:
+                raise ValueError(f"the network needs {key}: give the dumped '{key}' data or '{speech_key}'")
+            value, _ = getattr(self, f"{name}_extract")(
+                speech, data[f"{speech_key}_lengths"], feats_lengths=feats_lengths
+            )
+        return value[:, : int(feats_lengths.max())]
+
+    def _features(self, data: Dict[str, torch.Tensor], normalize: bool) -> Dict[str, torch.Tensor]:
+        """Everything the network takes, from dumped features where ``data`` has them, else from waveforms.
+
+        Args:
+            data: ``src_speech`` (B, T_wav) or ``src_feats`` (B, T_src, n_mels); optionally ``tgt_speech`` or
+                ``tgt_feats``, dumped ``pitch`` / ``energy`` (B, T_tgt, 1) and ``src_pitch`` / ``src_energy``
+                (B, T_src, 1); each with its ``*_lengths`` (B,).
+            normalize: Apply the normalizations (False: raw values, as ``--collect_stats`` needs them).
+        """
         out = {}
-        src_feats, src_lengths = self.feats_extract(src_speech, src_speech_lengths)
+        src_feats, src_lengths = self._side(data, "src_feats", "src_speech")
+        if src_feats is None:
+            raise ValueError("no source input: give 'src_speech' (waveforms) or 'src_feats' (dumped features)")
         out.update(src_feats=src_feats, src_feats_lengths=src_lengths)
         for name in ("pitch", "energy"):
             if getattr(self.tts, f"requires_source_{name}", False):
-                value = self._prosody(name, src_speech, src_speech_lengths, src_lengths)
-                out[f"src_{name}"] = utterance_mvn(value, src_lengths)
-        if tgt_speech is not None:
-            feats, feats_lengths = self.feats_extract(tgt_speech, tgt_speech_lengths)
+                out[f"src_{name}"] = self._prosody(name, f"src_{name}", data, "src_speech", src_lengths)
+        feats, feats_lengths = self._side(data, "tgt_feats", "tgt_speech")
+        if feats is not None:
             out.update(feats=feats, feats_lengths=feats_lengths)
             for name in ("pitch", "energy"):
                 if getattr(self, f"{name}_extract") is not None:
-                    out[name] = self._prosody(name, tgt_speech, tgt_speech_lengths, feats_lengths)
+                    out[name] = self._prosody(name, name, data, "tgt_speech", feats_lengths)
         if normalize:
+            for name in ("src_pitch", "src_energy"):  # the source's own contour, per utterance
+                if name in out:
+                    out[name] = utterance_mvn(out[name], src_lengths)
             for key, norm in (("src_feats", self.normalize), ("feats", self.tgt_normalize),
                               ("pitch", self.pitch_normalize), ("energy", self.energy_normalize)):  # fmt: skip
                 if norm is not None and key in out:
@@ -128,10 +157,10 @@ class ESPnetVCModel(AbsESPnetModel):
 
     def forward(
         self,
-        src_speech: torch.Tensor,
-        src_speech_lengths: torch.Tensor,
-        tgt_speech: torch.Tensor,
-        tgt_speech_lengths: torch.Tensor,
+        src_speech: Optional[torch.Tensor] = None,
+        src_speech_lengths: Optional[torch.Tensor] = None,
+        tgt_speech: Optional[torch.Tensor] = None,
+        tgt_speech_lengths: Optional[torch.Tensor] = None,
         durations: Optional[torch.Tensor] = None,
         durations_lengths: Optional[torch.Tensor] = None,
         src_sids: Optional[torch.Tensor] = None,
@@ -141,21 +170,30 @@ class ESPnetVCModel(AbsESPnetModel):
         """Compute the loss.
 
         Args:
-            src_speech: Source waveforms (B, T_src_wav).
+            src_speech: Source waveforms (B, T_src_wav), unless ``src_feats`` are given.
             src_speech_lengths: (B,).
-            tgt_speech: Target waveforms (B, T_tgt_wav).
+            tgt_speech: Target waveforms (B, T_tgt_wav), unless ``tgt_feats`` are given.
             tgt_speech_lengths: (B,).
             durations: Target frames per reduced source frame (B, N_src).
             durations_lengths: (B,).
             src_sids: Source speaker ids (B, 1).
             tgt_sids: Target speaker ids (B, 1).
-            kwargs: ``utt_id`` (list of str, given by espnet's Trainer) names utterances in errors.
+            kwargs: Dumped features (stage 3, see :data:`DUMPED_FEATURES`) with their ``*_lengths``, used
+                instead of recomputing them: ``src_feats`` / ``tgt_feats`` (B, T, n_mels), ``pitch`` /
+                ``energy`` (B, T_tgt, 1), ``src_pitch`` / ``src_energy`` (B, T_src, 1); and ``utt_id`` (list of
+                str, given by espnet's Trainer) to name utterances in errors.
 
         Returns:
             Loss scalar, statistics, batch-size weight.
         """
-        with torch.autocast(src_speech.device.type, enabled=False):
-            batch = self._features(src_speech, src_speech_lengths, tgt_speech, tgt_speech_lengths, normalize=True)
+        data = dict(src_speech=src_speech, src_speech_lengths=src_speech_lengths, tgt_speech=tgt_speech,
+                    tgt_speech_lengths=tgt_speech_lengths)  # fmt: skip
+        data.update({k: v for k, v in kwargs.items() if k.replace("_lengths", "") in DUMPED_FEATURES})
+        device = next((v.device for v in data.values() if isinstance(v, torch.Tensor)), torch.device("cpu"))
+        with torch.autocast(device.type, enabled=False):
+            batch = self._features(data, normalize=True)
+        if "feats" not in batch:
+            raise ValueError("no target input for training: give 'tgt_speech' or 'tgt_feats'")
         if durations is not None:
             utt_ids = kwargs.get("utt_id") or [f"batch item {i}" for i in range(durations.size(0))]
             check_durations(
@@ -177,9 +215,20 @@ class ESPnetVCModel(AbsESPnetModel):
         tgt_speech_lengths: Optional[torch.Tensor] = None,
         **kwargs,
     ) -> Dict[str, torch.Tensor]:
-        """Unnormalized features for ``--collect_stats``: ``src_feats``, ``tgt_feats``, ``pitch``, ``energy``."""
-        out = self._features(src_speech, src_speech_lengths, tgt_speech, tgt_speech_lengths, normalize=False)
+        """Unnormalized features for ``--collect_stats`` (and, with ``--write_collected_feats``, the dump).
+
+        Returns:
+            ``src_feats``, ``tgt_feats`` and, as the model uses them, ``pitch`` / ``energy`` (target frames) and
+            ``src_pitch`` / ``src_energy`` (source frames, before the per-utterance normalization), each with
+            its ``*_lengths``.
+        """
+        data = dict(src_speech=src_speech, src_speech_lengths=src_speech_lengths, tgt_speech=tgt_speech,
+                    tgt_speech_lengths=tgt_speech_lengths)  # fmt: skip
+        out = self._features(data, normalize=False)
         stats = {"src_feats": out["src_feats"], "src_feats_lengths": out["src_feats_lengths"]}
+        for name in ("src_pitch", "src_energy"):
+            if name in out:
+                stats.update({name: out[name], f"{name}_lengths": out["src_feats_lengths"]})
         if "feats" in out:
             stats.update(tgt_feats=out["feats"], tgt_feats_lengths=out["feats_lengths"])
             for name in ("pitch", "energy"):
@@ -217,7 +266,9 @@ class ESPnetVCModel(AbsESPnetModel):
             raise ValueError("teacher forcing needs the target speech and its durations")
         length = lambda x: x.new_tensor([x.size(0)], dtype=torch.long)  # noqa: E731
         tgt, tgt_lengths = (tgt_speech[None], length(tgt_speech)) if use_teacher_forcing else (None, None)
-        feats = self._features(src_speech[None], length(src_speech), tgt, tgt_lengths, normalize=True)
+        data = dict(src_speech=src_speech[None], src_speech_lengths=length(src_speech), tgt_speech=tgt,
+                    tgt_speech_lengths=tgt_lengths)  # fmt: skip
+        feats = self._features(data, normalize=True)
         kwargs = dict(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)
         kwargs.update({k: feats[k][0] for k in ("src_pitch", "src_energy") if k in feats})
         if use_teacher_forcing:

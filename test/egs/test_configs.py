@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted({p.resolve() for p in ROOT.glob("egs/*/vc1/conf/**/train*.yaml")})
@@ -11,7 +12,21 @@ CONFIGS = sorted({p.resolve() for p in ROOT.glob("egs/*/vc1/conf/**/train*.yaml"
 
 def test_configs_found():
     names = {p.name for p in CONFIGS}
-    assert {"train.yaml", "train_debug.yaml", "train_nars2s_24k.yaml"} <= names
+    assert {"train.yaml", "train_cpu.yaml", "train_debug.yaml", "train_nars2s_24k.yaml"} <= names
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_config_states_its_batch_and_schedule(config):
+    """Batches in pairs; with a warmup, the run length in steps, and a warmup well inside it."""
+    conf = yaml.safe_load(config.read_text())
+    if conf.get("batch_type") != "sorted":
+        assert conf.get("batch_type") == "numel", "a batch is stated in pairs (sorted) or in samples (numel)"
+        return
+    assert isinstance(conf["batch_size"], int)
+    warmup = (conf.get("scheduler_conf") or {}).get("warmup_steps")
+    if warmup is not None:
+        steps = conf["num_iters_per_epoch"] * conf["max_epoch"]
+        assert warmup <= steps / 4, f"warmup {warmup} of {steps} steps"
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))

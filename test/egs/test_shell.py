@@ -89,3 +89,14 @@ def test_run_jobs(tmp_path: Path) -> None:
     assert "out 2" in (tmp_path / "ok.2.log").read_text()
     bad = run_bash(f'utils/run_jobs.sh --max_jobs 1 JOB=1:3 {tmp_path}/bad.JOB.log sh -c "test JOB != 2"')
     assert bad.returncode != 0 and "bad.2.log" in bad.stderr and "1 of 3 jobs failed" in bad.stderr
+
+
+def test_trim_conf_only_in_the_config_file() -> None:
+    """Stage 2 trims by the config file, so vc.sh refuses a trim_conf given in --train_args (before any work)."""
+    proc = subprocess.run(
+        ["./vc.sh", "--train_config", "conf/train_debug.yaml", "--train_args", "--trim_conf trim_db=35",
+         "--stage", "2", "--stop_stage", "2"],
+        cwd=ROOT / "egs" / "mini_flite" / "vc1", capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "set trim_conf in conf/train_debug.yaml, not in --train_args" in proc.stdout + proc.stderr

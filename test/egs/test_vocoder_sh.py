@@ -1,4 +1,4 @@
-"""scripts/vocoder.sh (vc.sh stage 8): its options, and (ESPNET2_VC_SLOW=1, ~1 min) a whole run on a tiny recipe."""
+"""scripts/vocoder.sh (vc.sh stage 6): its options, and (ESPNET2_VC_SLOW=1, ~1 min) a whole run on a tiny recipe."""
 
 import math
 import os

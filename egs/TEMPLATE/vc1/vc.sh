@@ -7,9 +7,10 @@ set -euo pipefail
 
 # General
 stage=1             # first stage to run
-stop_stage=6        # last stage to run
+stop_stage=9        # last stage to run
 nj=4                # parallel jobs (stats, durations, decoding, dumping)
 ngpu=1              # GPUs for training (0: CPU)
+train_nthreads=0    # CPU threads of a training (stages 5 and 6; 0: every core); data jobs keep one each
 gpu_inference=false # decode on a GPU (one per job) instead of the CPU
 force=false         # redo the stages in range even when their .done marker says they are up to date
 dumpdir=dump        # dumped audio and durations
@@ -27,7 +28,7 @@ test_sets="dev eval"
 fs=""               # sampling rate; empty: feats_extract_conf.fs of --train_config (the one place it lives)
 min_dur=0.3         # drop pairs with a side shorter than this (s, after trimming edge silence)
 max_dur=30          # drop pairs with a side longer than this (s)
-dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5 --trim_db 35")
+dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5"); trimming: trim_conf of the config
 # Statistics, durations, training (stages 3-5)
 train_config=""     # VC training config (mel settings, network, optimizer)
 train_args=""       # extra options for vc_train, e.g. "--tts_conf reduction_factor=3"
@@ -35,22 +36,24 @@ tag=""              # model name suffix; default from the config name and train_
 vc_stats_dir=""     # default ${expdir}/vc_stats
 use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the config sets tts_conf.spks > 1
 durations_opts=""   # more options for espnet2_vc.bin.extract_durations
-# Decoding (stage 6)
-inference_config="" # decoding config (optional)
-inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
-inference_model=valid.loss.best.pth # checkpoint in the model folder; the default falls back to latest.pth
-inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
-# Evaluation, vocoder, packing (stages 7-9)
-eval_args=""        # more options for vc_evaluate, e.g. "--metrics mcd,f0,duration,speaker" (non-English)
-vocoder_config=""   # HiFi-GAN config for stage 8 (empty: no stage 8, Griffin-Lim)
+# Vocoder (stage 6)
+vocoder_config=""   # HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
 vocoder_args=""     # more options for both vocoder trainings (scripts/vocoder.sh --train_args)
 finetune_args=""    # more options for the GTA fine-tuning only
-vocoder_model=auto  # vocoder for stage 6: auto = stage 8's fine-tuned one when it exists, none = Griffin-Lim
+vocoder_model=auto  # vocoder of stages 7-9: auto = stage 6's fine-tuned one with --vocoder_config, else
+                    # Griffin-Lim; none = Griffin-Lim; or a vocoder checkpoint
+# Decoding, evaluation, packing (stages 7-9)
+inference_config="" # decoding config (optional)
+inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
+inference_model=valid.loss.ave.pth # checkpoint in the model folder (the n best averaged); falls back to
+                    # valid.loss.best.pth, then latest.pth
+inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
+eval_args=""        # more options for vc_evaluate, e.g. "--metrics mcd,f0,duration,speaker" (non-English)
 
 help_message=$(cat << EOF
 Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
-Stages: 1 data prep (local/data.sh)  2 dump audio  3 collect stats  4 durations  5 training  6 decoding
-        7 evaluation  8 vocoder (HiFi-GAN)  9 pack the model
+Stages: 1 data prep (local/data.sh)  2 dump audio  3 stats and features  4 durations  5 training
+        6 vocoder (HiFi-GAN)  7 decoding  8 evaluation  9 pack the model
 Options (default): see the top of $0, e.g. --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj})
   --ngpu (${ngpu}) --srcspk --tgtspk --db_root --train_args "..." --inference_args "..." --force true
 A finished stage leaves a .done file holding its settings; it is skipped while they are unchanged.
@@ -65,6 +68,10 @@ if [ "${stop_stage}" -ge 2 ] && [ ! -f "${train_config}" ]; then  # stage 1 alon
     log "Error: --train_config '${train_config}' does not exist (it holds fs and the mel settings)"
     exit 2
 fi
+if [[ "${train_args}" == *--trim_conf* ]]; then  # stage 2 trims by the config file; the model must say the same
+    log "Error: set trim_conf in ${train_config}, not in --train_args: stage 2 reads it from the config file"
+    exit 2
+fi
 vc_stats_dir=${vc_stats_dir:-${expdir}/vc_stats}
 if [ -z "${tag}" ]; then
     tag=$(basename "${train_config}" .yaml)
@@ -72,10 +79,11 @@ if [ -z "${tag}" ]; then
 fi
 vc_exp=${expdir}/vc_train_${tag}
 voc_exp=${expdir}/voc_$(basename "${vocoder_config:-none}" .yaml)_gta
-if [ "${vocoder_model}" = auto ]; then
+if [ "${vocoder_model}" = auto ]; then  # one run, one system: what stage 6 trains decodes, is evaluated, is packed
     vocoder_model=none
-    [ ! -f "${voc_exp}/.done" ] || vocoder_model=${voc_exp}/latest.pth
+    [ -z "${vocoder_config}" ] || vocoder_model=${voc_exp}/latest.pth
 fi
+[ "${train_nthreads}" -gt 0 ] || train_nthreads=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 if [ -z "${inference_tag}" ]; then
     inference_tag=$(echo "${inference_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
     inference_tag="${inference_tag#_}${inference_tag:+_}$(echo "${inference_model%.*}" | tr '/' '_')"
@@ -87,21 +95,13 @@ if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
     use_sids=$(uses_sids "${python}" "${train_config}")
 fi
 
-split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
-    rm -f "$3/$4".*.scp
-    awk -v n="$2" -v total="$(wc -l < "$1")" -v out="$3/$4" \
-        '{ j = int((NR - 1) * n / total) + 1; print $1 > (out "." j ".scp") }' "$1"
-}
-wait_all() {  # wait_all PID...: wait for background steps; fail when one failed
-    local pid failed=0
-    for pid in "$@"; do wait "${pid}" || failed=1; done
-    [ "${failed}" -eq 0 ] || { log "Error: a step failed (see above)"; exit 1; }
-}
-decode_model() {  # the checkpoint stages 6 and 9 use: --inference_model, or latest.pth for a missing best
-    local model=${vc_exp}/${inference_model}
-    if [ ! -e "${model}" ] && [ "${inference_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
-        log "${model} does not exist; using ${vc_exp}/latest.pth" >&2
-        model=${vc_exp}/latest.pth
+decode_model() {  # the checkpoint stages 6, 7 and 9 use: --inference_model, or the next default that exists
+    local model=${vc_exp}/${inference_model} fallback
+    if [ ! -e "${model}" ] && [ "${inference_model}" = valid.loss.ave.pth ]; then
+        for fallback in valid.loss.best.pth latest.pth; do
+            [ ! -e "${vc_exp}/${fallback}" ] || { model=${vc_exp}/${fallback}; break; }
+        done
+        log "${vc_exp}/${inference_model} does not exist; using ${model}" >&2
     fi
     [ -e "${model}" ] || { log "Error: no model ${model}; train it with stage 5" >&2; exit 1; }
     echo "${model}"
@@ -137,11 +137,13 @@ print(f(sys.argv[1]))' "${train_config}")
         exit 2
     fi
     fs=${_conf_fs}
+    _trim=$("${python}" -c 'import sys; from espnet2_vc.utils.dump import TrimSettings as T
+print(T.from_config(sys.argv[1]))' "${train_config}")
     log "Stage 2: dump audio at ${fs} Hz (resample, trim edge silence, length filters) → ${dumpdir}/raw/"
     # Train first: its spk2sid is reused by the other sets.
     for dset in ${all_sets}; do
         _out=${dumpdir}/raw/${dset}
-        _opts=(--fs "${fs}" --min_dur "${min_dur}" --max_dur "${max_dur}")
+        _opts=(--vc_config "${train_config}" --min_dur "${min_dur}" --max_dur "${max_dur}")
         _inputs=("data/${dset}/wav.scp" "data/${dset}/tgt_wav.scp")
         if [ "${dset}" != "${train_set}" ]; then
             _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
@@ -149,18 +151,18 @@ print(f(sys.argv[1]))' "${train_config}")
         fi
         # shellcheck disable=SC2206
         _opts+=(${dump_opts})
-        _sig="${_opts[*]} $(signature "${_inputs[@]}")"
+        _sig="${_opts[*]} ${fs} ${_trim} $(signature "${_inputs[@]}")"
         is_done "${_out}" "${_sig}" && continue
         run_logged "${dumpdir}/raw/log/dump.${dset}.log" \
             "${python}" -m espnet2_vc.bin.vc_dump --data_dir "data/${dset}" --output_dir "${_out}" --nj "${nj}" \
-            "${_opts[@]}"
+            --fs "${fs}" "${_opts[@]}"
         log "${dset}: kept $(wc -l < "${_out}/wav.scp"), dropped $(wc -l < "${_out}/dropped") (see ${_out}/dropped)"
         mark_done "${_out}" "${_sig}"
     done
 fi
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
-    log "Stage 3: collect feature statistics and shapes → ${vc_stats_dir}/"
+    log "Stage 3: feature statistics, shapes and the features themselves (written once) → ${vc_stats_dir}/"
     _train_dir=${dumpdir}/raw/${train_set}
     _valid_dir=${dumpdir}/raw/${valid_set}
     _sig="${train_args} $(signature "${train_config}" "${_train_dir}/.done" "${_valid_dir}/.done")${use_sids}"
@@ -182,13 +184,14 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
             $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
             $(sid_data valid_data_path_and_name_and_type "${_valid_dir}") \
             --train_shape_file "${_logdir}/train.JOB.scp" --valid_shape_file "${_logdir}/valid.JOB.scp" \
-            --output_dir "${_logdir}/stats.JOB" ${train_args}
+            --write_collected_feats true --output_dir "${_logdir}/stats.JOB" ${train_args}
         _inputs=()
         for n in $(seq "${_nj}"); do _inputs+=(--input_dir "${_logdir}/stats.${n}"); done
         run_logged "${_logdir}/aggregate.log" \
             "${python}" -m espnet2.bin.aggregate_stats_dirs "${_inputs[@]}" --output_dir "${vc_stats_dir}"
         # The config with --train_args applied: stage 4 reads the mel settings and reduction factor from it.
         cp "${_logdir}/stats.1/config.yaml" "${vc_stats_dir}/config.yaml"
+        log "features for training: ${vc_stats_dir}/{train,valid}/collect_feats/*.scp (npy, read by stage 5)"
         mark_done "${vc_stats_dir}" "${_sig}"
     fi
 fi
@@ -253,15 +256,18 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
             _dir=${_train_dir}
             dset=${train_set}
             [ "${split}" = train ] || { _dir=${_valid_dir}; dset=${valid_set}; }
-            _opts+=(--"${split}"_data_path_and_name_and_type "${_dir}/wav.scp,src_speech,sound"
-                --"${split}"_data_path_and_name_and_type "${_dir}/tgt_wav.scp,tgt_speech,sound"
-                --"${split}"_data_path_and_name_and_type "${dumpdir}/durations/${dset}/durations,durations,text_int"
+            # The features of stage 3 (mels, pitch, energy), never recomputed from the waveforms.
+            for _scp in "${vc_stats_dir}/${split}/collect_feats/"*.scp; do
+                [[ "${_scp}" == *_lengths.scp ]] && continue  # espnet writes the lengths too
+                _opts+=(--"${split}"_data_path_and_name_and_type "${_scp},$(basename "${_scp}" .scp),npy")
+            done
+            _opts+=(--"${split}"_data_path_and_name_and_type "${dumpdir}/durations/${dset}/durations,durations,text_int"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/src_speech_shape"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
         done
-        log "Training; follow it with: tail -f ${vc_exp}/train.log (an interrupted run resumes)"
+        log "Training with ${train_nthreads} threads; follow it with: tail -f ${vc_exp}/train.log (an interrupted run resumes)"
         # shellcheck disable=SC2046,SC2086
-        run_logged "${vc_exp}/train.log" \
+        run_logged "${vc_exp}/train.log" env OMP_NUM_THREADS="${train_nthreads}" \
             "${python}" -m espnet2_vc.bin.vc_train --config "${train_config}" --ngpu "${ngpu}" \
             --output_dir "${vc_exp}" --resume true "${_opts[@]}" \
             $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
@@ -271,8 +277,25 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
 fi
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    if [ -z "${vocoder_config}" ]; then
+        log "Stage 6: no --vocoder_config; skipped (stages 7-9 use Griffin-Lim)"
+    else
+        log "Stage 6: HiFi-GAN (ground-truth mels → GTA mels → fine-tuning) → ${expdir}/voc_*"
+        _model=$(decode_model)  # GTA mels of the checkpoint that stage 7 decodes with
+        scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "$(basename "${_model}")" \
+            --vocoder_config "${vocoder_config}" --train_set "${train_set}" --valid_set "${valid_set}" \
+            --dumpdir "${dumpdir}" --durdir "${dumpdir}/durations" --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" \
+            --train_nthreads "${train_nthreads}" --gpu_inference "${gpu_inference}" --use_sids "${use_sids}" --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}"
+    fi
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     _model=$(decode_model)
-    log "Stage 6: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
+    if [ "${vocoder_model}" != none ] && [ ! -e "${vocoder_model}" ]; then
+        log "Error: no vocoder ${vocoder_model}; train it with stage 6 (or --vocoder_model none: Griffin-Lim)"
+        exit 1
+    fi
+    log "Stage 7: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
     _teacher=false
@@ -314,6 +337,12 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
                 --model_file "${_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
                 "${_opts[@]}" ${inference_args}
             scripts/merge_decode.sh "${_logdir}" "${_dir}"
+            # Analysis-synthesis: the target's own mels through the same vocoder (the vocoder's share of the error).
+            _voc=(--vocoder griffin_lim)
+            [ "${vocoder_model}" = none ] || _voc=(--vocoder hifigan --model_file "${vocoder_model}")
+            run_logged "${_dir}/analysis/vocode.log" "${python}" -m espnet2_vc.bin.vocoder_inference \
+                --vc_config "${vc_exp}/config.yaml" --wav_scp "${_data}/tgt_wav.scp" --output_dir "${_dir}/analysis" \
+                --ngpu "${_ngpu}" "${_voc[@]}"
             log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") converted utterances in ${_dir}/"
             mark_done "${_dir}" "${_sig}"
         } &
@@ -322,18 +351,19 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     wait_all "${_pids[@]}"
 fi
 
-if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-    log "Stage 7: evaluation (MCD, F0, duration, speaker similarity, ASR) → ${vc_exp}/decode_${inference_tag}/<set>/eval/"
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    log "Stage 8: evaluation (MCD, F0, duration, speaker similarity, ASR) → ${vc_exp}/decode_${inference_tag}/<set>/eval/"
     for dset in ${test_sets}; do
         _data=${dumpdir}/raw/${dset}
         _dir=${vc_exp}/decode_${inference_tag}/${dset}
         _out=${_dir}/eval
-        [ -f "${_dir}/wav.scp" ] || { log "Error: no ${_dir}/wav.scp; decode with a vocoder in stage 6"; exit 1; }
+        [ -f "${_dir}/wav.scp" ] || { log "Error: no ${_dir}/wav.scp; decode with a vocoder in stage 7"; exit 1; }
         _sig="${eval_args} $(signature "${_dir}/.done" "${_data}/.done")"
         is_done "${_out}" "${_sig}" && continue
         _opts=(--converted_scp "${_dir}/wav.scp" --target_scp "${_data}/tgt_wav.scp" --source_scp "${_data}/wav.scp")
         [ ! -f "${_data}/text" ] || _opts+=(--text "${_data}/text")
         [ ! -f "${_dir}/rtf" ] || _opts+=(--rtf "${_dir}/rtf")
+        [ ! -f "${_dir}/analysis/wav.scp" ] || _opts+=(--analysis_scp "${_dir}/analysis/wav.scp")
         rm -rf "${_out}"
         # shellcheck disable=SC2086
         run_logged "${_out}/evaluate.log" "${python}" -m espnet2_vc.bin.vc_evaluate "${_opts[@]}" \
@@ -341,19 +371,6 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         mark_done "${_out}" "${_sig}"
         log "${dset}: ${_out}/results.md; samples page ${_out}/index.html"
     done
-fi
-
-if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-    if [ -z "${vocoder_config}" ]; then
-        log "Stage 8: no --vocoder_config; skipped (decoding uses Griffin-Lim)"
-    else
-        log "Stage 8: HiFi-GAN (ground-truth mels → GTA mels → fine-tuning) → ${expdir}/voc_*"
-        scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "${inference_model}" --vocoder_config "${vocoder_config}" \
-            --train_set "${train_set}" --valid_set "${valid_set}" --dumpdir "${dumpdir}" --durdir "${dumpdir}/durations" \
-            --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" --gpu_inference "${gpu_inference}" \
-            --use_sids "${use_sids}" --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}"
-        log "Decode with it: ./run.sh --stage 6 --stop_stage 7 (stage 6 picks ${voc_exp}/latest.pth up)"
-    fi
 fi
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
@@ -364,7 +381,9 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _results=${vc_exp}/decode_${inference_tag}/${test_sets##* }/eval/results.md  # the last test set's
     [ ! -f "${_results}" ] || _opts+=(--results_md "${_results}")
     [ "${use_sids}" != true ] || _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
-    [ ! -f "${voc_exp}/.done" ] || _opts+=(--vocoder_config "${voc_exp}/config.yaml" --vocoder_file "${voc_exp}/latest.pth")
+    # The vocoder that stage 7 decoded with and stage 8 evaluated (none: Griffin-Lim, nothing to pack).
+    [ "${vocoder_model}" = none ] || _opts+=(--vocoder_config "$(dirname "${vocoder_model}")/config.yaml"
+        --vocoder_file "${vocoder_model}")
     run_logged "${vc_exp}/packed/pack.log" "${python}" -m espnet2_vc.bin.vc_pack "${_opts[@]}"
     log "packed: ${_out} ($(du -h "${_out}" | cut -f 1)); load it with VoiceConverter.from_pretrained"
 fi

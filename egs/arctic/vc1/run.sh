@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # CMU ARCTIC one-to-one conversion (default kathleen → fraser; any pair of cmu_us_<spk>_arctic folders,
 # e.g. --srcspk slt --tgtspk bdl). Split: see local/data.sh (last 5% of the sorted ids eval, 5% dev).
-#   ./run.sh --db_root /path/to/folder/with/cmu_us_xxx_arctic
+#   ./run.sh --db_root /path/to/folder/with/cmu_us_xxx_arctic --ngpu 0     # 2 CPU cores, ~1 h, Griffin-Lim
+#   ./run.sh --db_root ... --ngpu 1 --train_config conf/train.yaml --vocoder_config conf/vocoder_hifigan.yaml
+# The default is the CPU system (conf/train_cpu.yaml, decoded with Griffin-Lim); the second line is the
+# paper-size model with a HiFi-GAN trained on ground-truth and then predicted mels (a GPU). doc/recipes.md.
 set -euo pipefail
 
 ./vc.sh \
-    --train_config conf/train.yaml \
+    --train_config conf/train_cpu.yaml \
+    --vocoder_config "" \
     --db_root downloads \
     --srcspk kathleen \
     --tgtspk fraser \
@@ -14,7 +18,6 @@ set -euo pipefail
     --test_sets "dev eval" \
     --min_dur 0.5 \
     --max_dur 15 \
-    --nj 4 \
+    --nj 2 \
     --ngpu 1 \
-    --vocoder_config conf/vocoder_hifigan.yaml \
     "$@"

@@ -13,7 +13,10 @@ def _masked_mean(loss: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class NARS2SLoss(torch.nn.Module):
-    """Masked losses over valid frames only (padding and the reduction tail are ignored)."""
+    """Masked losses over valid frames only (padding and the reduction tail are ignored).
+
+    The pitch and energy losses also ignore source frames of duration 0: their target value is undefined.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,7 +60,9 @@ class NARS2SLoss(torch.nn.Module):
         losses = {"l1_loss": _masked_mean(l1, out_mask.expand_as(l1))}
         src_mask = (~make_pad_mask(slens, maxlen=ds.size(1))).to(ds.device)
         losses["duration_loss"] = _masked_mean(self.duration_loss(d_outs, ds), src_mask)
+        # A source frame that no target frame is aligned to (duration 0) has no target pitch / energy.
+        spoken = src_mask & (ds > 0)
         for name, pred, ref in (("pitch_loss", p_outs, ps), ("energy_loss", e_outs, es)):
             if pred is not None:
-                losses[name] = _masked_mean((pred - ref).pow(2).squeeze(-1), src_mask)
+                losses[name] = _masked_mean((pred - ref).pow(2).squeeze(-1), spoken)
         return losses

@@ -127,16 +127,29 @@ def test_dump_set(tmp_path: Path) -> None:
         dump_set(unseen, tmp_path / "dump" / "eval", settings, spk2sid_path=out / "spk2sid")
 
 
-def test_cli_reads_fs_from_config_and_fails_clearly(tmp_path: Path) -> None:
-    """``--vc_config`` gives the rate; an all-dropped set exits with a message, not a traceback."""
-    speech = tone(1.0)
+def test_cli_reads_fs_and_trimming_from_config_and_fails_clearly(tmp_path: Path) -> None:
+    """``--vc_config`` gives the rate and the trimming; bad input exits with a message, not a traceback."""
+    speech = np.concatenate([silence(0.5), tone(1.0), silence(0.5)])
     data = make_data_dir(tmp_path / "set", {"a": (speech, speech)})
     config = tmp_path / "train.yaml"
     config.write_text("feats_extract: fbank\nfeats_extract_conf:\n  fs: 22050\n  n_fft: 1024\n")
     main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out"), "--vc_config", str(config)])
-    assert sf.info(read_map(tmp_path / "out" / "wav.scp")["a"]).samplerate == 22050
+    trimmed = sf.info(read_map(tmp_path / "out" / "wav.scp")["a"])
+    assert trimmed.samplerate == 22050 and trimmed.duration < 1.3
+    untrimmed = tmp_path / "untrimmed.yaml"
+    untrimmed.write_text(config.read_text() + "trim_conf:\n  trim: false\n")
+    main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out1"), "--vc_config", str(untrimmed)])
+    assert sf.info(read_map(tmp_path / "out1" / "wav.scp")["a"]).duration == pytest.approx(2.0, abs=0.01)
 
     with pytest.raises(SystemExit, match="every utterance was dropped"):
-        main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out2"), "--fs", "16000", "--min_dur", "5"])
+        main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out2"), "--vc_config", str(config),
+              "--min_dur", "5"])  # fmt: skip
     with pytest.raises(SystemExit, match="missing"):
-        main(["--data_dir", str(tmp_path), "--output_dir", str(tmp_path / "out3"), "--fs", "16000"])
+        main(["--data_dir", str(tmp_path), "--output_dir", str(tmp_path / "out3"), "--vc_config", str(config)])
+    with pytest.raises(SystemExit, match="differs"):
+        main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out4"), "--vc_config", str(config),
+              "--fs", "16000"])  # fmt: skip
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(config.read_text() + "trim_conf:\n  trim_dB: 30\n")
+    with pytest.raises(SystemExit, match="unknown key.*trim_dB"):
+        main(["--data_dir", str(data), "--output_dir", str(tmp_path / "out5"), "--vc_config", str(bad)])

@@ -1,6 +1,8 @@
 """Train → collect stats → train → ``vc_inference`` on a tiny generated data dir, in one process."""
 
+import logging
 import math
+import re
 from pathlib import Path
 
 import kaldiio
@@ -10,6 +12,7 @@ import soundfile as sf
 import yaml
 
 from espnet2_vc.bin import vc_inference, vc_train
+from espnet2_vc.inference import VoiceConverter
 
 FS, HOP, R = 8000, 80, 2
 
@@ -65,16 +68,29 @@ def data_opts(root: Path, mode: str, durations: bool = True) -> list:
     return opts
 
 
-def test_collect_stats_train_and_convert(data_dir, tmp_path):
-    stats = tmp_path / "stats"
+def dumped_opts(stats: Path, mode: str, data_dir: Path) -> list:
+    """The features stage 3 wrote (``collect_feats/*.scp``, npy) and the durations, as vc.sh stage 5 passes them."""
+    opts = []
+    for scp in sorted((stats / mode / "collect_feats").glob("*.scp")):
+        if not scp.stem.endswith("_lengths"):
+            opts += [f"--{mode}_data_path_and_name_and_type", f"{scp},{scp.stem},npy"]
+    return opts + [f"--{mode}_data_path_and_name_and_type", f"{data_dir / 'durations'},durations,text_int"]
+
+
+def test_collect_stats_train_and_convert(data_dir, tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)  # a recipe folder: the stats paths saved in config.yaml are relative to it
+    caplog.set_level(logging.INFO)
+    stats = Path("stats")
     vc_train.main([
-        "--collect_stats", "true", "--config", str(data_dir / "train.yaml"), "--output_dir", str(stats),
-        "--train_shape_file", str(data_dir / "keys"), "--valid_shape_file", str(data_dir / "keys"),
+        "--collect_stats", "true", "--write_collected_feats", "true", "--config", str(data_dir / "train.yaml"),
+        "--output_dir", str(stats), "--train_shape_file", str(data_dir / "keys"),
+        "--valid_shape_file", str(data_dir / "keys"),
         *data_opts(data_dir, "train", False), *data_opts(data_dir, "valid", False),
     ])  # fmt: skip
     for name in ("src_feats", "tgt_feats", "pitch", "energy"):
         assert (stats / "train" / f"{name}_stats.npz").exists()
-    exp = tmp_path / "exp"
+        assert len((stats / "train" / "collect_feats" / f"{name}.scp").read_text().splitlines()) == 4
+    exp = Path("exp")
     shapes = []
     for mode in ("train", "valid"):
         for name in ("src_speech", "tgt_speech"):
@@ -85,12 +101,18 @@ def test_collect_stats_train_and_convert(data_dir, tmp_path):
         "--tgt_normalize_conf", f"stats_file={stats / 'train/tgt_feats_stats.npz'}",
         "--pitch_normalize_conf", f"stats_file={stats / 'train/pitch_stats.npz'}",
         "--energy_normalize_conf", f"stats_file={stats / 'train/energy_stats.npz'}",
-        *shapes, *data_opts(data_dir, "train"), *data_opts(data_dir, "valid"),
+        *shapes, *dumped_opts(stats, "train", data_dir), *dumped_opts(stats, "valid", data_dir),
+        "--scheduler", "warmuplr", "--scheduler_conf", "warmup_steps=1000",
     ])  # fmt: skip
+    # The batches and the schedule are logged; a warmup longer than the run is called out.
+    assert re.search(r"\[train\] [\d.]+ pairs per batch \(min \d+, max \d+\) over \d+ batches", caplog.text)
+    assert "warmup_steps 1000 > the" in caplog.text
     model = exp / "valid.loss.best.pth"
     assert model.exists()
     saved = yaml.safe_load((exp / "config.yaml").read_text())
     assert saved["tts_conf"]["reduction_factor"] == R and saved["pitch_extract_conf"]["hop_length"] == HOP
+    assert saved["trim_conf"] == {"trim": True, "trim_db": 30.0, "trim_margin": 0.05}
+    assert saved["normalize_conf"]["stats_file"] == "stats/train/src_feats_stats.npz"
 
     # Free-running conversion: the output has sum(predicted durations) × r frames.
     out = tmp_path / "decode"
@@ -120,6 +142,22 @@ def test_collect_stats_train_and_convert(data_dir, tmp_path):
         n_tgt = 1 + sf.info(str(data_dir / f"{utt}_tgt.wav")).frames // HOP
         assert mel.shape[0] == n_tgt
         assert sum(reference[utt]) * R - R < n_tgt <= sum(reference[utt]) * R
+
+    # From any folder: the relative stats paths are found from the experiment folder.
+    monkeypatch.chdir(data_dir)
+    vc = VoiceConverter.from_pretrained(tmp_path / "exp", vocoder="none")
+    quiet = 3e-4 * np.random.default_rng(0).standard_normal(FS // 2).astype(np.float32)  # 45 dB down
+    padded = np.concatenate([quiet, tone(0.6, 220, 0), quiet])
+    # Edge silence is trimmed as stage 2 trimmed the training audio (trim_conf), unless switched off.
+    trimmed, whole = vc(padded)["duration"], VoiceConverter.from_pretrained(tmp_path / "exp", trim=False,
+                                                                          vocoder="none")(padded)["duration"]
+    frames = lambda n: (1 + n // HOP) // R  # noqa: E731
+    assert len(whole) == frames(len(padded))
+    assert frames(int(0.6 * FS)) <= len(trimmed) <= frames(int(0.8 * FS))  # 0.6 s of tone + 2 x 0.05 s margins
+    yaml_text = (tmp_path / "exp" / "config.yaml").read_text().replace("stats/train/", "nowhere/")
+    (tmp_path / "moved.yaml").write_text(yaml_text)
+    with pytest.raises(FileNotFoundError, match="normalize_conf.stats_file nowhere/src_feats_stats.npz"):
+        VoiceConverter(tmp_path / "moved.yaml", tmp_path / "exp" / "valid.loss.best.pth")
 
 
 def test_inference_refuses_wrong_rate(data_dir, tmp_path):

@@ -37,6 +37,16 @@ def test_print_config_in_process(monkeypatch):
     assert config["feats_extract_conf"]["hop_length"] == 256
 
 
+def test_print_config_states_the_trimming(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["vc_train", "--print_config", "--trim_conf", "trim_db=35"])
+    out = io.StringIO()
+    VCTask.print_config(file=out)
+    assert yaml.safe_load(out.getvalue())["trim_conf"] == {"trim": True, "trim_db": 35, "trim_margin": 0.05}
+    monkeypatch.setattr(sys, "argv", ["vc_train", "--print_config", "--trim_conf", "trim_dB=35"])
+    with pytest.raises(ValueError, match=r"trim_conf: unknown key\(s\) \['trim_dB'\]"):
+        VCTask.print_config(file=io.StringIO())
+
+
 def test_print_config_unknown_key(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["vc_train", "--print_config", "--tts_conf", "reduction_fator=3"])
     with pytest.raises(ValueError, match=r"--tts_conf: unknown key\(s\) \['reduction_fator'\]"):

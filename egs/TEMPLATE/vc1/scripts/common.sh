@@ -35,3 +35,13 @@ uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_con
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
 print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
 }
+split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
+    rm -f "$3/$4".*.scp
+    awk -v n="$2" -v total="$(wc -l < "$1")" -v out="$3/$4" \
+        '{ j = int((NR - 1) * n / total) + 1; print $1 > (out "." j ".scp") }' "$1"
+}
+wait_all() {  # wait_all PID...: wait for background steps; fail when one failed
+    local pid failed=0
+    for pid in "$@"; do wait "${pid}" || failed=1; done
+    [ "${failed}" -eq 0 ] || { log "Error: a step failed (see above)"; exit 1; }
+}

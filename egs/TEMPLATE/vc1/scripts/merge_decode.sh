@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Merge the outputs of vc_inference jobs (LOGDIR/output.N/) into one decoding folder (vc.sh stage 6).
+# Merge the outputs of vc_inference jobs (LOGDIR/output.N/) into one decoding folder (vc.sh stage 7).
 # Features stay in the jobs' ark files, as in ESPnet's tts.sh; scp, durations, rtf and wavs are merged.
 #   scripts/merge_decode.sh <logdir> <decode dir>
 set -euo pipefail

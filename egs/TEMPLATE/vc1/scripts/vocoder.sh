@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HiFi-GAN vocoder for a trained VC model (vc.sh stage 8; doc/vocoder.md). Run from egs/<corpus>/vc1/.
+# HiFi-GAN vocoder for a trained VC model (vc.sh stage 6; doc/vocoder.md). Run from egs/<corpus>/vc1/.
 #   step 1: train on ground-truth mels of the target speech (dump/raw/<train>/tgt_wav.scp) → <expdir>/voc_<tag>_gt/
 #   step 2: teacher-forced (GTA) decoding of the train and valid sets with the VC model
 #           → <vc_exp>/decode_gta_<vc model>/<set>/denorm/feats.scp (same frame count as the target audio)
@@ -9,7 +9,7 @@
 # generator whose upsampling is not the hop, or badly scaled audio are refused before training starts.
 #
 # Usage: scripts/vocoder.sh --vc_exp exp/vc_train_<tag> --vocoder_config conf/vocoder_hifigan.yaml [options]
-# vc.sh stage 6 then decodes with the fine-tuned vocoder (--vocoder_model auto); by hand:
+# vc.sh stages 7-9 then decode, evaluate and pack with the fine-tuned vocoder (--vocoder_model auto); by hand:
 #   vc_inference … --vocoder hifigan --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
@@ -31,6 +31,7 @@ expdir=exp                # where the vocoder folders go
 tag=""                    # vocoder name; default: the vocoder config's name
 nj=4                      # parallel GTA decoding jobs
 ngpu=1                    # GPUs for vocoder training (0: CPU)
+train_nthreads=0          # CPU threads of a training (0: every core); GTA decoding jobs keep one each
 gpu_inference=false       # GTA decoding on a GPU (one per job)
 train_args=""             # extra options for both trainings, e.g. "--batch_size 8"
 finetune_args=""          # extra options for fine-tuning only, e.g. "--max_epoch 20"
@@ -45,6 +46,7 @@ log "$0 $*"
 . utils/parse_options.sh
 . ./path.sh
 python=$(command -v python || command -v python3)
+[ "${train_nthreads}" -gt 0 ] || train_nthreads=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 
 [ -n "${vc_exp}" ] || { log "Error: --vc_exp is required"; exit 2; }
 [ -n "${vocoder_config}" ] || { log "Error: --vocoder_config is required"; exit 2; }
@@ -84,7 +86,7 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
     done
     log "Training; follow it with: tail -f ${out}/train.log (an interrupted run resumes)"
     # shellcheck disable=SC2086
-    run_logged "${out}/train.log" \
+    run_logged "${out}/train.log" env OMP_NUM_THREADS="${train_nthreads}" \
         "${python}" -m espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
         --ngpu "${ngpu}" --output_dir "${out}" --resume true "${opts[@]}" "$@" ${train_args}
     mark_done "${out}" "${sig}"
@@ -114,9 +116,7 @@ if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
         mkdir -p "${_logdir}"
         awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"  # utterances with durations only
         _nj=$(min "${nj}" "$(wc -l < "${_logdir}/keys.scp")")
-        rm -f "${_logdir}"/keys.*.scp
-        awk -v n="${_nj}" -v total="$(wc -l < "${_logdir}/keys.scp")" -v out="${_logdir}/keys" \
-            '{ j = int((NR - 1) * n / total) + 1; print $1 > (out "." j ".scp") }' "${_logdir}/keys.scp"
+        split_keys "${_logdir}/keys.scp" "${_nj}" "${_logdir}" keys
         # espnet streams text files in lockstep: every input lists exactly the utterances with durations.
         _opts=()
         _inputs=("wav.scp src_speech sound" "tgt_wav.scp tgt_speech sound")
@@ -154,6 +154,6 @@ if [ "${step}" -le 3 ] && [ "${stop_step}" -ge 3 ]; then
         --valid_data_path_and_name_and_type "${gta_dir}/${valid_set}/denorm/feats.scp,feats,kaldi_ark" \
         ${finetune_args}
 fi
-log "Vocoder for decoding: ${gta_exp}/${vocoder_model} (vc.sh stage 6 uses ${gta_exp}/latest.pth by itself;" \
+log "Vocoder for decoding: ${gta_exp}/${vocoder_model} (vc.sh stage 7 uses ${gta_exp}/latest.pth by itself;" \
     "by hand: vc_inference --vocoder hifigan --vocoder_conf model_file=${gta_exp}/${vocoder_model})"
 log "Successfully finished. [elapsed=${SECONDS}s]"

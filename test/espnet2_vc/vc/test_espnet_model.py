@@ -1,0 +1,93 @@
+"""The wrapper model: dumped features (stage 3) and waveforms are two ways to the same loss."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch.nn.utils.rnn import pad_sequence
+
+from espnet2_vc.tasks.vc import VCTask
+from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths
+
+from ..tasks.test_vc import TINY_TTS, make_args
+
+
+def speech(seconds: float, f0: float, seed: int) -> torch.Tensor:
+    """A voiced-like test signal: a harmonic tone with a little noise."""
+    t = torch.arange(int(seconds * 16000)) / 16000
+    noise = 0.01 * torch.randn(len(t), generator=torch.Generator().manual_seed(seed))
+    return 0.3 * torch.sin(2 * torch.pi * f0 * t) + 0.1 * torch.sin(4 * torch.pi * f0 * t) + noise
+
+
+def durations_for(src_frames: torch.Tensor, tgt_frames: torch.Tensor, r: int) -> tuple:
+    """Valid durations: ``T_src // r`` values summing to ``ceil(T_tgt / r)``, padded (B, N)."""
+    rows = []
+    for n, total in zip(reduced_source_lengths(src_frames, r).tolist(), reduced_target_lengths(tgt_frames, r).tolist()):
+        d = torch.full((n,), total // n, dtype=torch.long)
+        d[: total % n] += 1
+        rows.append(d)
+    return pad_sequence(rows, batch_first=True), torch.tensor([len(d) for d in rows])
+
+
+def as_dumped(values: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """What reading the npy files back gives: each utterance cut to its length, float32, padded with 0."""
+    rows = [torch.from_numpy(np.asarray(v[:n].numpy(), dtype=np.float32)) for v, n in zip(values, lengths)]
+    return pad_sequence(rows, batch_first=True)
+
+
+def write_stats(path: Path, values: torch.Tensor, lengths: torch.Tensor) -> str:
+    """A stats npz as espnet's collect_stats writes it (count, sum, sum_square over valid frames)."""
+    frames = torch.cat([v[:n] for v, n in zip(values, lengths)]).double().numpy()
+    np.savez(path, count=len(frames), sum=frames.sum(0), sum_square=(frames**2).sum(0))
+    return str(path)
+
+
+@pytest.mark.parametrize("r", [1, 2])
+@pytest.mark.parametrize("use_source", [False, True])
+def test_dumped_features_give_the_loss_of_waveforms(tmp_path: Path, r: int, use_source: bool) -> None:
+    tts_conf = dict(TINY_TTS, reduction_factor=r, use_source_pitch=use_source, use_source_energy=use_source)
+    src = pad_sequence([speech(0.6, 220.0, 0), speech(0.45, 200.0, 1)], batch_first=True)
+    tgt = pad_sequence([speech(0.7, 110.0, 2), speech(0.5, 120.0, 3)], batch_first=True)
+    src_lens, tgt_lens = torch.tensor([9600, 7200]), torch.tensor([11200, 8000])
+
+    # Stage 3: the raw features and their stats, from a model built in collect_stats mode.
+    collect = VCTask.build_model(make_args(tts_conf=tts_conf))
+    feats = collect.collect_feats(src, src_lens, tgt, tgt_lens)
+    expected = {"src_feats", "tgt_feats", "pitch", "energy"} | ({"src_pitch", "src_energy"} if use_source else set())
+    assert {k for k in feats if not k.endswith("_lengths")} == expected
+    stats = {name: write_stats(tmp_path / f"{name}.npz", feats[name], feats[f"{name}_lengths"])
+             for name in ("src_feats", "tgt_feats", "pitch", "energy")}  # fmt: skip
+
+    # Stage 5: the normalized model, from the stats.
+    torch.manual_seed(0)
+    args = make_args(
+        tts_conf=tts_conf, collect_stats=False,
+        normalize_conf=dict(stats_file=stats["src_feats"]), tgt_normalize_conf=dict(stats_file=stats["tgt_feats"]),
+        pitch_normalize="global_mvn", pitch_normalize_conf=dict(stats_file=stats["pitch"]),
+        energy_normalize="global_mvn", energy_normalize_conf=dict(stats_file=stats["energy"]),
+    )  # fmt: skip
+    model = VCTask.build_model(args).eval()
+    durations, durations_lengths = durations_for(feats["src_feats_lengths"], feats["tgt_feats_lengths"], r)
+    with torch.no_grad():
+        loss_wav, stats_wav, _ = model(src_speech=src, src_speech_lengths=src_lens, tgt_speech=tgt,
+                                       tgt_speech_lengths=tgt_lens, durations=durations,
+                                       durations_lengths=durations_lengths)  # fmt: skip
+        dumped = {}
+        for name in expected:
+            lengths = feats[f"{name}_lengths"]
+            dumped.update({name: as_dumped(feats[name], lengths), f"{name}_lengths": lengths})
+        # Nothing may be recomputed from audio when the features are given.
+        model.feats_extract.forward = model.pitch_extract.forward = model.energy_extract.forward = None
+        loss_dump, stats_dump, _ = model(durations=durations, durations_lengths=durations_lengths, **dumped)
+    assert torch.isfinite(loss_wav)
+    assert set(stats_wav) == set(stats_dump)
+    for key in stats_wav:
+        assert torch.allclose(stats_wav[key], stats_dump[key], rtol=1e-5, atol=1e-6), key
+
+
+def test_a_side_without_speech_or_features_is_refused() -> None:
+    model = VCTask.build_model(make_args())
+    with pytest.raises(ValueError, match="give 'src_speech' .* or 'src_feats'"):
+        model(tgt_speech=torch.zeros(1, 8000), tgt_speech_lengths=torch.tensor([8000]), src_feats=None,
+              durations=None)  # fmt: skip
