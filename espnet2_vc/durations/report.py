@@ -11,6 +11,8 @@ from typing import Dict
 
 import numpy as np
 
+from espnet2_vc.durations.features import reduce_frames
+
 
 def zero_runs(d: np.ndarray) -> np.ndarray:
     """Lengths of the runs of consecutive zeros in ``d`` (N,)."""
@@ -49,16 +51,6 @@ def duration_stats(durations: Dict[str, np.ndarray], long: int = 4) -> Dict[str,
     }
 
 
-def pool(mel: np.ndarray, r: int, pad: bool) -> np.ndarray:
-    """Mean over groups of ``r`` frames (T, D) → (T', D), as the network reduces (targets padded)."""
-    t = mel.shape[0]
-    n = -(-t // r) if pad else t // r
-    out = np.zeros((n, mel.shape[1]))
-    for i in range(n):
-        out[i] = mel[i * r : min(t, (i + 1) * r)].mean(0)
-    return out
-
-
 def plot_alignment(
     path: Path, src_mel: np.ndarray, tgt_mel: np.ndarray, durations: np.ndarray, r: int, title: str
 ) -> None:
@@ -77,7 +69,7 @@ def plot_alignment(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    src, tgt = pool(src_mel, r, pad=False), pool(tgt_mel, r, pad=True)
+    src, tgt = reduce_frames(src_mel, r, pad=False), reduce_frames(tgt_mel, r, pad=True)  # as stage 4 aligns them
 
     def unit(x: np.ndarray) -> np.ndarray:
         x = (x - x.mean(0)) / (x.std(0) + 1e-5)
