@@ -39,6 +39,22 @@ def resolve_model(
     return Path(files["train_config"]), Path(files["model_file"]), extra
 
 
+# Arguments of AbsVC.inference that the wrapper fills itself: not decoding options.
+_WRAPPER_ARGS = {"src_feats", "feats", "alpha", "durations", "pitch", "energy", "src_pitch", "src_energy", "src_sids",
+                 "tgt_sids"}  # fmt: skip
+
+
+def check_decode_conf(network: Any, decode_conf: Dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming the keys of ``decode_conf`` that ``network.inference`` does not take."""
+    import inspect
+
+    accepted = set(inspect.signature(network.inference).parameters) - _WRAPPER_ARGS
+    unknown = sorted(set(decode_conf) - accepted)
+    if unknown:
+        raise ValueError(f"--decode_conf: unknown key(s) {unknown} for {type(network).__name__}; accepted: "
+                         f"{', '.join(sorted(accepted)) or 'none'}")  # fmt: skip
+
+
 class VoiceConverter:
     """A trained VC model plus a vocoder.
 
@@ -58,6 +74,7 @@ class VoiceConverter:
         use_teacher_forcing: bool = False,
         alpha: float = 1.0,
         trim: Optional[bool] = None,
+        decode_conf: Optional[Dict[str, Any]] = None,
     ):
         """Load the model.
 
@@ -72,6 +89,8 @@ class VoiceConverter:
             trim: Trim the edge silence of the input as stage 2 trimmed the training audio (the config's
                 ``trim_conf``); None: as the config says. Never applied with teacher forcing, whose durations
                 fit the untouched frames.
+            decode_conf: More options of the network's decoding, e.g. ``{"threshold": 0.5, "maxlenratio": 3}``
+                for VTN; a key the network does not take is an error.
         """
         from espnet2_vc.tasks.vc import VCTask
 
@@ -82,6 +101,8 @@ class VoiceConverter:
         self.vocoder = build_vocoder(vocoder, dict(vocoder_conf or {}), self.mel, device)
         self.use_teacher_forcing = use_teacher_forcing
         self.alpha = alpha
+        self.decode_conf = dict(decode_conf or {})
+        check_decode_conf(self.model.tts, self.decode_conf)
         self.trim = TrimSettings.from_conf(getattr(self.train_args, "trim_conf", None))
         if trim is not None:
             self.trim = dataclasses.replace(self.trim, trim=trim)
@@ -154,6 +175,7 @@ class VoiceConverter:
             tgt_sids=to(tgt_sids),
             use_teacher_forcing=self.use_teacher_forcing,
             alpha=self.alpha,
+            decode_conf=self.decode_conf,
         )
         if self.vocoder is not None:
             out["wav"] = self.vocoder(out["feat_gen_denorm"])

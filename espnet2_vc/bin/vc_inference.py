@@ -41,6 +41,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--use_teacher_forcing", type=str2bool, default=False,
                         help="use reference durations, pitch and energy; outputs have the target's length")
     parser.add_argument("--alpha", type=float, default=1.0, help="speaking rate (>1 faster)")
+    parser.add_argument("--decode_conf", action=NestedDictAction, default={},
+                        help="options of the network's decoding, e.g. threshold=0.5 maxlenratio=3 (VTN)")
     parser.add_argument("--vocoder", default="griffin_lim",
                         help="griffin_lim, hifigan (with --vocoder_conf model_file=…) or none")
     parser.add_argument("--vocoder_conf", action=NestedDictAction, default={}, help="e.g. griffin_lim_iters=64")
@@ -91,7 +93,8 @@ def main(cmd: Optional[List[str]] = None) -> None:
     if extra and args.vocoder == "griffin_lim" and not args.vocoder_conf:
         vocoder = extra  # the pack's own vocoder unless another one is asked for
     vc = VoiceConverter(config, model_file, device="cuda" if args.ngpu > 0 else "cpu",
-                        use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha, **vocoder)  # fmt: skip
+                        use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha, decode_conf=args.decode_conf,
+                        **vocoder)  # fmt: skip
     n = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
     logging.info(f"converted {n} utterances into {args.output_dir}")
 

@@ -17,7 +17,7 @@ import soundfile
 
 from espnet2_vc.durations.dtw import align_waveforms, check_durations, warmup
 from espnet2_vc.durations.features import reduced_lengths
-from espnet2_vc.utils.config import num_frames
+from espnet2_vc.utils.config import mel_config, num_frames, reduction_factor
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,16 @@ class AlignSettings:
     fmax: float | None
     reduction_factor: int
     max_length_ratio: float = 4.0
+
+    @classmethod
+    def from_config(cls, config: str | Path | dict, max_length_ratio: float = 4.0) -> "AlignSettings":
+        """The settings of a VC config (its mel settings and reduction factor, never retyped)."""
+        mel = mel_config(config)
+        return cls(
+            fs=int(mel["fs"]), n_fft=int(mel["n_fft"]), hop_length=int(mel["hop_length"]),
+            win_length=int(mel["win_length"]), fmin=mel.get("fmin"), fmax=mel.get("fmax"),
+            reduction_factor=reduction_factor(config), max_length_ratio=max_length_ratio,
+        )  # fmt: skip
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,7 +166,7 @@ def align_all(pairs: Iterable[tuple[str, str, str]], settings: AlignSettings, nj
         return list(pool.imap(_align_job, jobs, chunksize=chunksize))
 
 
-def _write_atomic(path: Path, lines: list[str]) -> None:
+def write_atomic(path: Path, lines: list[str]) -> None:
     """Write ``lines`` to a temporary file next to ``path``, then rename it over ``path``."""
     tmp = path.with_name(f".{path.name}.tmp.{os.getpid()}")
     try:
@@ -174,8 +184,8 @@ def write_results(output_dir: str | Path, results: list[PairResult]) -> tuple[in
     results = sorted(results, key=lambda res: res.utt_id)
     done = [f"{res.utt_id} " + " ".join(map(str, res.durations.tolist())) for res in results if res.skip is None]
     skipped = [f"{res.utt_id} {res.skip}" for res in results if res.skip is not None]
-    _write_atomic(output_dir / "durations", done)
-    _write_atomic(output_dir / "skipped", skipped)
+    write_atomic(output_dir / "durations", done)
+    write_atomic(output_dir / "skipped", skipped)
     return len(done), len(skipped)
 
 

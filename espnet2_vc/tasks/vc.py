@@ -33,6 +33,7 @@ from espnet2_vc.utils.dump import TrimSettings
 from espnet2_vc.vc.abs_vc import AbsVC
 from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
 from espnet2_vc.vc.nars2s.nars2s import NARS2S
+from espnet2_vc.vc.vtn.vtn import VTN
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
 SHARED_FRAME_KEYS = ("fs", "n_fft", "win_length", "hop_length", "window", "center")
@@ -57,7 +58,7 @@ energy_extractor_choices = ClassChoices(
 pitch_normalize_choices = _mvn_choices("pitch_normalize", None)
 energy_normalize_choices = _mvn_choices("energy_normalize", None)
 # Named "tts" so that ESPnet users' habits (--tts_conf reduction_factor=3) carry over.
-tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S), type_check=AbsVC, default="nars2s")
+tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S, vtn=VTN), type_check=AbsVC, default="nars2s")
 
 
 def frame_aligned_conf(cls: type, conf: Dict[str, Any], mel: Dict[str, Any], option: str) -> Dict[str, Any]:

@@ -1,19 +1,33 @@
-"""Abstract base of voice-conversion networks (the ``--tts`` registry of :class:`VCTask`)."""
+"""Abstract base of voice-conversion networks (the ``--tts`` registry of :class:`VCTask`).
+
+A network declares what it takes besides the source and target features with the ``requires_*`` class
+attributes; the wrapper (:class:`espnet2_vc.vc.espnet_model.ESPnetVCModel`) extracts and passes exactly
+those, by name, as ``conditions``:
+
+* ``durations`` (B, N_src) and ``durations_lengths`` (B,): target frames per reduced source frame
+  (``requires_durations``; training only).
+* ``pitch`` / ``energy`` (B, T_tgt, 1): normalized target pitch / energy (``requires_pitch`` /
+  ``requires_energy``).
+* ``src_pitch`` / ``src_energy`` (B, T_src, 1): the source's own contour, per-utterance normalized
+  (``requires_source_pitch`` / ``requires_source_energy``).
+* ``src_sids`` / ``tgt_sids`` (B, 1): speaker ids, when the data has them (many-to-many).
+
+In :meth:`AbsVC.inference` the same names come without the batch axis; durations, pitch and energy are given
+only for teacher forcing.
+"""
 
 from abc import ABC, abstractmethod
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 
 
 class AbsVC(torch.nn.Module, ABC):
-    """A network that maps normalized source features to normalized target features.
+    """A network that maps normalized source features to normalized target features."""
 
-    The wrapper model (:class:`espnet2_vc.vc.espnet_model.ESPnetVCModel`) owns feature extraction and
-    normalization and passes only what it has: optional arguments left as ``None`` are absent.
-    """
-
-    # Whether the wrapper must extract source pitch / energy and pass ``src_pitch`` / ``src_energy``.
+    requires_durations: bool = False
+    requires_pitch: bool = False
+    requires_energy: bool = False
     requires_source_pitch: bool = False
     requires_source_energy: bool = False
 
@@ -24,14 +38,7 @@ class AbsVC(torch.nn.Module, ABC):
         src_feats_lengths: torch.Tensor,
         feats: torch.Tensor,
         feats_lengths: torch.Tensor,
-        durations: Optional[torch.Tensor] = None,
-        durations_lengths: Optional[torch.Tensor] = None,
-        pitch: Optional[torch.Tensor] = None,
-        energy: Optional[torch.Tensor] = None,
-        src_pitch: Optional[torch.Tensor] = None,
-        src_energy: Optional[torch.Tensor] = None,
-        src_sids: Optional[torch.Tensor] = None,
-        tgt_sids: Optional[torch.Tensor] = None,
+        **conditions: torch.Tensor,
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
         """Compute the training loss.
 
@@ -40,14 +47,7 @@ class AbsVC(torch.nn.Module, ABC):
             src_feats_lengths: Source lengths (B,).
             feats: Normalized target features (B, T_tgt, odim).
             feats_lengths: Target lengths (B,).
-            durations: Target frames per (reduced) source frame (B, N_src).
-            durations_lengths: (B,).
-            pitch: Normalized frame-level target pitch (B, T_tgt, 1).
-            energy: Normalized frame-level target energy (B, T_tgt, 1).
-            src_pitch: Frame-level source pitch (B, T_src, 1).
-            src_energy: Frame-level source energy (B, T_src, 1).
-            src_sids: Source speaker ids (B, 1).
-            tgt_sids: Target speaker ids (B, 1).
+            conditions: What the network declares it requires (module docstring).
 
         Returns:
             Loss scalar, statistics to report, batch-size weight.
@@ -58,32 +58,22 @@ class AbsVC(torch.nn.Module, ABC):
     def inference(
         self,
         src_feats: torch.Tensor,
-        durations: Optional[torch.Tensor] = None,
-        pitch: Optional[torch.Tensor] = None,
-        energy: Optional[torch.Tensor] = None,
-        src_pitch: Optional[torch.Tensor] = None,
-        src_energy: Optional[torch.Tensor] = None,
-        src_sids: Optional[torch.Tensor] = None,
-        tgt_sids: Optional[torch.Tensor] = None,
-        target_length: Optional[int] = None,
+        feats: Optional[torch.Tensor] = None,
         alpha: float = 1.0,
+        **conditions: torch.Tensor,
     ) -> Dict[str, torch.Tensor]:
         """Convert one utterance.
 
         Args:
             src_feats: Normalized source features (T_src, idim).
-            durations: Forced durations (N_src,); predicted when None.
-            pitch: Forced frame-level target pitch (T_tgt, 1); predicted when None.
-            energy: Forced frame-level target energy (T_tgt, 1); predicted when None.
-            src_pitch: Source pitch (T_src, 1).
-            src_energy: Source energy (T_src, 1).
-            src_sids: Source speaker id (1,).
-            tgt_sids: Target speaker id (1,).
-            target_length: Trim the output to this many frames (teacher-forced decoding).
-            alpha: Speaking-rate control (durations are divided by it).
+            feats: Normalized target features (T_tgt, odim) for teacher forcing: the output then has exactly
+                ``T_tgt`` frames and follows the reference's alignment.
+            alpha: Speaking-rate control (>1 faster), where the network can change it.
+            conditions: As in :meth:`forward`, without the batch axis.
 
         Returns:
-            Dict with at least ``feat_gen`` (T_out, odim) and ``duration`` (N_src,).
+            Dict with at least ``feat_gen`` (T_out, odim) and ``duration`` (N_src,): target frames per reduced
+            source frame, predicted or read from the network's alignment.
         """
         raise NotImplementedError
 
@@ -91,3 +81,32 @@ class AbsVC(torch.nn.Module, ABC):
     def reduction_factor(self) -> int:
         """Frames per network step (1 when the network does not reduce)."""
         return 1
+
+
+class AbsAttentionVC(AbsVC):
+    """A network whose decoder attends to the source: it can teach durations (``--duration_method teacher``)."""
+
+    @property
+    def alignment_heads(self) -> Optional[List[Tuple[int, int]]]:
+        """The (layer, head) pairs trained to align (durations come from the most focused of them); None: all."""
+        return None
+
+    @abstractmethod
+    def alignments(
+        self,
+        src_feats: torch.Tensor,
+        src_feats_lengths: torch.Tensor,
+        feats: torch.Tensor,
+        feats_lengths: torch.Tensor,
+        **conditions: torch.Tensor,
+    ) -> torch.Tensor:
+        """Teacher-forced source attention of every (layer, head).
+
+        Args:
+            src_feats / src_feats_lengths / feats / feats_lengths / conditions: As in :meth:`AbsVC.forward`.
+
+        Returns:
+            Attention weights (B, L, H, N_tgt, N_src) over reduced frames (``ceil(T_tgt / r)`` target steps,
+            ``T_src // r`` source frames); rows past an utterance's lengths are padding.
+        """
+        raise NotImplementedError

@@ -1,6 +1,6 @@
 """The VC wrapper model: waveforms → features → normalization → pitch/energy → an :class:`AbsVC` network."""
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 from espnet2.layers.abs_normalize import AbsNormalize
@@ -8,7 +8,7 @@ from espnet2.train.abs_espnet_model import AbsESPnetModel
 from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
 from typeguard import typechecked
 
-from espnet2_vc.vc.abs_vc import AbsVC
+from espnet2_vc.vc.abs_vc import AbsAttentionVC, AbsVC
 from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths
 
 # Features that stage 3 can dump once (``--write_collected_feats``) and training then reads instead of
@@ -194,7 +194,10 @@ class ESPnetVCModel(AbsESPnetModel):
             batch = self._features(data, normalize=True)
         if "feats" not in batch:
             raise ValueError("no target input for training: give 'tgt_speech' or 'tgt_feats'")
-        if durations is not None:
+        if self.tts.requires_durations:
+            if durations is None:
+                name = type(self.tts).__name__
+                raise ValueError(f"{name} trains on durations: give the 'durations' data (vc.sh stage 4)")
             utt_ids = kwargs.get("utt_id") or [f"batch item {i}" for i in range(durations.size(0))]
             check_durations(
                 list(utt_ids), durations, durations_lengths, batch["src_feats_lengths"], batch["feats_lengths"],
@@ -205,7 +208,13 @@ class ESPnetVCModel(AbsESPnetModel):
             batch["src_sids"] = src_sids
         if tgt_sids is not None:
             batch["tgt_sids"] = tgt_sids
-        return self.tts(**batch)
+        return self.tts(**self._conditions(batch))
+
+    def _conditions(self, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """``batch`` without the pitch / energy the network does not take (see :mod:`espnet2_vc.vc.abs_vc`)."""
+        unused = [name for name in ("pitch", "energy", "src_pitch", "src_energy")
+                  if not getattr(self.tts, f"requires_{name.replace('src_', 'source_')}")]  # fmt: skip
+        return {k: v for k, v in batch.items() if k not in unused}
 
     def collect_feats(
         self,
@@ -237,6 +246,28 @@ class ESPnetVCModel(AbsESPnetModel):
         return stats
 
     @torch.no_grad()
+    def alignments(self, **data: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher-forced attention of an attention network (:class:`AbsAttentionVC`) for a batch.
+
+        Args:
+            data: ``src_speech`` / ``tgt_speech`` (or dumped ``src_feats`` / ``tgt_feats``) with their
+                ``*_lengths``, and ``src_sids`` / ``tgt_sids`` when the model has speakers.
+
+        Returns:
+            Attention (B, L, H, N_tgt, N_src), reduced source lengths (B,) and reduced target lengths (B,).
+        """
+        if not isinstance(self.tts, AbsAttentionVC):
+            raise TypeError(f"{type(self.tts).__name__} has no source attention to read durations from (--tts vtn)")
+        batch = self._features(data, normalize=True)
+        if "feats" not in batch:
+            raise ValueError("alignments need the target: give 'tgt_speech' or 'tgt_feats'")
+        batch.update({k: data[k] for k in ("src_sids", "tgt_sids") if data.get(k) is not None})
+        r = self.tts.reduction_factor
+        att = self.tts.alignments(**self._conditions(batch))
+        ns = reduced_source_lengths(batch["src_feats_lengths"], r)
+        return att, ns, reduced_target_lengths(batch["feats_lengths"], r)
+
+    @torch.no_grad()
     def inference(
         self,
         src_speech: torch.Tensor,
@@ -246,6 +277,7 @@ class ESPnetVCModel(AbsESPnetModel):
         tgt_sids: Optional[torch.Tensor] = None,
         use_teacher_forcing: bool = False,
         alpha: float = 1.0,
+        decode_conf: Optional[Dict[str, Any]] = None,
     ) -> Dict[str, torch.Tensor]:
         """Convert one utterance.
 
@@ -257,24 +289,29 @@ class ESPnetVCModel(AbsESPnetModel):
             use_teacher_forcing: Use the reference durations, pitch and energy and return exactly the target's
                 number of frames (ground-truth-aligned decoding, e.g. for vocoder fine-tuning).
             alpha: Speaking-rate control.
+            decode_conf: More keyword arguments of the network's ``inference`` (e.g. VTN's ``threshold``,
+                ``maxlenratio``).
 
         Returns:
             ``feat_gen`` (T_out, odim) normalized, ``feat_gen_denorm`` (T_out, odim), ``duration`` (N_src,) and
             the predicted (or forced) ``pitch`` / ``energy`` per source frame when the network converts them.
         """
-        if use_teacher_forcing and (tgt_speech is None or durations is None):
-            raise ValueError("teacher forcing needs the target speech and its durations")
+        if use_teacher_forcing and (tgt_speech is None or (durations is None and self.tts.requires_durations)):
+            needs = "the target speech" + (" and its durations" if self.tts.requires_durations else "")
+            raise ValueError(f"teacher forcing needs {needs}")
         length = lambda x: x.new_tensor([x.size(0)], dtype=torch.long)  # noqa: E731
         tgt, tgt_lengths = (tgt_speech[None], length(tgt_speech)) if use_teacher_forcing else (None, None)
         data = dict(src_speech=src_speech[None], src_speech_lengths=length(src_speech), tgt_speech=tgt,
                     tgt_speech_lengths=tgt_lengths)  # fmt: skip
         feats = self._features(data, normalize=True)
-        kwargs = dict(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)
-        kwargs.update({k: feats[k][0] for k in ("src_pitch", "src_energy") if k in feats})
-        if use_teacher_forcing:
-            kwargs.update(durations=durations, target_length=int(feats["feats_lengths"][0]))
-            kwargs.update({k: feats[k][0] for k in ("pitch", "energy") if k in feats})
-        out = self.tts.inference(feats["src_feats"][0], **kwargs)
+        if use_teacher_forcing and self.tts.requires_durations:
+            feats["durations"] = durations
+        feats = self._conditions(feats)
+        kwargs = {k: v[0] for k, v in feats.items() if k in ("feats", "pitch", "energy", "src_pitch", "src_energy")}
+        if "durations" in feats:
+            kwargs["durations"] = feats["durations"]
+        kwargs.update(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)
+        out = self.tts.inference(feats["src_feats"][0], **kwargs, **(decode_conf or {}))
         denorm = out["feat_gen"]
         if self.tgt_normalize is not None:
             denorm = self.tgt_normalize.inverse(denorm[None].clone())[0][0]

@@ -46,3 +46,32 @@ def test_config_builds_and_extracts(config):
     for name in ("pitch", "energy"):
         if name in feats:
             assert feats[name].shape[1] == feats["tgt_feats"].shape[1]
+
+
+TEACHERS = sorted({p.resolve() for p in ROOT.glob("egs/*/vc1/conf/**/teacher*.yaml")})
+
+
+def test_teacher_configs_found():
+    assert {"teacher_vtn_cpu.yaml", "teacher_debug.yaml"} <= {p.name for p in TEACHERS}
+
+
+@pytest.mark.parametrize("teacher", TEACHERS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_teacher_config_builds_with_each_student_of_its_recipe(teacher, tmp_path):
+    """Merged with every train config of its recipe (vc.sh stage 4), a teacher parses strictly and builds a VTN
+    with the student's frames."""
+    from espnet2_vc.durations.teacher import teacher_train_config
+    from espnet2_vc.tasks.vc import VCTask
+    from espnet2_vc.utils.config import mel_config, reduction_factor
+
+    test_config_states_its_batch_and_schedule(teacher)
+    students = [p for p in CONFIGS if p.parent == teacher.parent]
+    assert students, f"{teacher} has no train config beside it"
+    for student in students:
+        merged = tmp_path / f"{student.stem}.yaml"
+        merged.write_text(yaml.safe_dump(teacher_train_config(teacher, student)))
+        args = VCTask.get_parser().parse_args(["--config", str(merged), "--output_dir", "unused",
+                                               "--collect_stats", "true"])  # fmt: skip
+        model = VCTask.build_model(args)
+        assert type(model.tts).__name__ == "VTN"
+        assert mel_config(vars(args)) == mel_config(student)
+        assert model.tts.reduction_factor == reduction_factor(student)

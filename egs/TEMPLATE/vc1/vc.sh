@@ -35,7 +35,10 @@ train_args=""       # extra options for vc_train, e.g. "--tts_conf reduction_fac
 tag=""              # model name suffix; default from the config name and train_args
 vc_stats_dir=""     # default ${expdir}/vc_stats
 use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the config sets tts_conf.spks > 1
-durations_opts=""   # more options for espnet2_vc.bin.extract_durations
+duration_method=dtw # stage 4: dtw (mel-cepstral DTW) or teacher (attention of an autoregressive VTN)
+teacher_config=""   # the teacher's training config for --duration_method teacher (conf/teacher_*.yaml)
+teacher_args=""     # more options for the teacher's vc_train
+durations_opts=""   # more options for espnet2_vc.bin.extract_durations, e.g. "--focus_rate_threshold 0.3"
 # Vocoder (stage 6)
 vocoder_config=""   # HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
 vocoder_args=""     # more options for both vocoder trainings (scripts/vocoder.sh --train_args)
@@ -78,6 +81,9 @@ if [ -z "${tag}" ]; then
     [ -z "${train_args}" ] || tag+=$(echo "${train_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
 fi
 vc_exp=${expdir}/vc_train_${tag}
+durdir=${dumpdir}/durations  # one folder per method: a DTW and a teacher system can share a recipe folder
+[ "${duration_method}" = dtw ] || durdir+=_${duration_method}
+teacher_exp=${expdir}/vc_train_teacher_$(basename "${teacher_config:-none}" .yaml)  # decodable: --tag teacher_<name>
 voc_exp=${expdir}/voc_$(basename "${vocoder_config:-none}" .yaml)_gta
 if [ "${vocoder_model}" = auto ]; then  # one run, one system: what stage 6 trains decodes, is evaluated, is packed
     vocoder_model=none
@@ -95,17 +101,7 @@ if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
     use_sids=$(uses_sids "${python}" "${train_config}")
 fi
 
-decode_model() {  # the checkpoint stages 6, 7 and 9 use: --inference_model, or the next default that exists
-    local model=${vc_exp}/${inference_model} fallback
-    if [ ! -e "${model}" ] && [ "${inference_model}" = valid.loss.ave.pth ]; then
-        for fallback in valid.loss.best.pth latest.pth; do
-            [ ! -e "${vc_exp}/${fallback}" ] || { model=${vc_exp}/${fallback}; break; }
-        done
-        log "${vc_exp}/${inference_model} does not exist; using ${model}" >&2
-    fi
-    [ -e "${model}" ] || { log "Error: no model ${model}; train it with stage 5" >&2; exit 1; }
-    echo "${model}"
-}
+decode_model() { best_model "${vc_exp}" "${inference_model}"; }  # the checkpoint of stages 6, 7 and 9
 sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used
     if [ "${use_sids}" = true ]; then
         echo "--$1 $2/utt2src_sid,src_sids,text_int --$1 $2/utt2tgt_sid,tgt_sids,text_int"
@@ -197,19 +193,34 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
-    log "Stage 4: durations (source frames per target frame, reduction-aware) → ${dumpdir}/durations/"
+    log "Stage 4: durations (${duration_method}; source frames per target frame, reduction-aware) → ${durdir}/"
+    _method=(--method "${duration_method}")
+    case "${duration_method}" in
+        dtw) _teacher_sig="" ;;
+        teacher)  # train (or reuse) the teacher, then read durations from its attention
+            scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
+                --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
+                --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
+                --force "${force}" --train_args "${teacher_args}"
+            _model=$(best_model "${teacher_exp}" valid.loss.ave.pth)
+            _method+=(--teacher_config "${teacher_exp}/config.yaml" --teacher_model "${_model}")
+            _teacher_sig="${_model} $(signature "${teacher_exp}/.done")" ;;
+        *) log "Error: --duration_method must be dtw or teacher, not '${duration_method}'"; exit 2 ;;
+    esac
     _pids=()
     for dset in ${all_sets}; do
-        _out=${dumpdir}/durations/${dset}
-        _sig="${durations_opts} $(signature "${vc_stats_dir}/config.yaml" "${dumpdir}/raw/${dset}/.done")"
+        _out=${durdir}/${dset}
+        _sig="${duration_method} ${durations_opts} $(signature "${vc_stats_dir}/config.yaml" "${dumpdir}/raw/${dset}/.done")${_teacher_sig}"
         is_done "${_out}" "${_sig}" && continue
         rm -rf "${_out}"
+        _sids=()
+        [ "${use_sids}" = false ] || _sids=(--utt2src_sid "${dumpdir}/raw/${dset}/utt2src_sid" --utt2tgt_sid "${dumpdir}/raw/${dset}/utt2tgt_sid")
         {  # the sets run side by side: Python's start-up is a large part of each
             # shellcheck disable=SC2086
-            run_logged "${dumpdir}/durations/log/durations.${dset}.log" \
+            run_logged "${durdir}/log/durations.${dset}.log" \
                 "${python}" -m espnet2_vc.bin.extract_durations --vc_config "${vc_stats_dir}/config.yaml" \
                 --src_scp "${dumpdir}/raw/${dset}/wav.scp" --tgt_scp "${dumpdir}/raw/${dset}/tgt_wav.scp" \
-                --output_dir "${_out}" --nj "${nj}" ${durations_opts}
+                --output_dir "${_out}" --nj "${nj}" "${_method[@]}" "${_sids[@]}" ${durations_opts}
             log "${dset}: $(wc -l < "${_out}/durations") with durations, $(wc -l < "${_out}/skipped") skipped"
             mark_done "${_out}" "${_sig}"
         } &
@@ -223,7 +234,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     _train_dir=${dumpdir}/raw/${train_set}
     _valid_dir=${dumpdir}/raw/${valid_set}
     _sig="${train_args} $(signature "${train_config}" "${vc_stats_dir}/.done" \
-        "${dumpdir}/durations/${train_set}/.done" "${dumpdir}/durations/${valid_set}/.done")"
+        "${durdir}/${train_set}/.done" "${durdir}/${valid_set}/.done")"
     if [ -f "${vc_exp}/.done" ] && [ "${force}" = false ] && [ "$(cat "${vc_exp}/.done")" != "${_sig}" ]; then
         log "Error: ${vc_exp} was trained with other settings or data; use --tag <new name> or --force true"
         exit 1
@@ -234,7 +245,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         for split in train valid; do
             dset=${train_set}
             [ "${split}" = train ] || dset=${valid_set}
-            _dur=${dumpdir}/durations/${dset}
+            _dur=${durdir}/${dset}
             mkdir -p "${vc_exp}/shape/${split}"
             for name in src_speech tgt_speech; do
                 awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}/durations" \
@@ -261,7 +272,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
                 [[ "${_scp}" == *_lengths.scp ]] && continue  # espnet writes the lengths too
                 _opts+=(--"${split}"_data_path_and_name_and_type "${_scp},$(basename "${_scp}" .scp),npy")
             done
-            _opts+=(--"${split}"_data_path_and_name_and_type "${dumpdir}/durations/${dset}/durations,durations,text_int"
+            _opts+=(--"${split}"_data_path_and_name_and_type "${durdir}/${dset}/durations,durations,text_int"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/src_speech_shape"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
         done
@@ -284,7 +295,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         _model=$(decode_model)  # GTA mels of the checkpoint that stage 7 decodes with
         scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "$(basename "${_model}")" \
             --vocoder_config "${vocoder_config}" --train_set "${train_set}" --valid_set "${valid_set}" \
-            --dumpdir "${dumpdir}" --durdir "${dumpdir}/durations" --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" \
+            --dumpdir "${dumpdir}" --durdir "${durdir}" --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" \
             --train_nthreads "${train_nthreads}" --gpu_inference "${gpu_inference}" --use_sids "${use_sids}" --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}"
     fi
 fi
@@ -318,7 +329,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             _src=${_data}/wav.scp
             cp "${_src}" "${_logdir}/keys.scp"
             if [ "${_teacher}" = true ]; then  # teacher forcing needs the target audio and durations
-                _dur=${dumpdir}/durations/${dset}/durations
+                _dur=${durdir}/${dset}/durations
                 # espnet's streaming loader reads its inputs in lockstep: give it the same utterances in each.
                 awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/wav.scp" > "${_logdir}/wav.scp"
                 awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/tgt_wav.scp" > "${_logdir}/tgt_wav.scp"

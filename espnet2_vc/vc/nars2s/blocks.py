@@ -14,7 +14,8 @@ BLOCK_TYPES = ("transformer", "conformer")
 LAYER_NORM_EPS = 1e-5
 
 
-def _bounded_layer_norms(module: torch.nn.Module) -> torch.nn.Module:
+def bounded_layer_norms(module: torch.nn.Module) -> torch.nn.Module:
+    """Raise every LayerNorm's eps in ``module`` to :data:`LAYER_NORM_EPS` (see there); returns ``module``."""
     for m in module.modules():
         if isinstance(m, torch.nn.LayerNorm):
             m.eps = max(m.eps, LAYER_NORM_EPS)
@@ -73,9 +74,9 @@ def build_blocks(
     )
     if block_type == "transformer":
         pos_enc = ScaledPositionalEncoding if common["use_scaled_pos_enc"] else PositionalEncoding
-        return _bounded_layer_norms(TransformerEncoder(pos_enc_class=pos_enc, **kwargs))
+        return bounded_layer_norms(TransformerEncoder(pos_enc_class=pos_enc, **kwargs))
     if block_type == "conformer":
-        return _bounded_layer_norms(ConformerEncoder(
+        return bounded_layer_norms(ConformerEncoder(
             macaron_style=common["use_macaron_style_in_conformer"],
             pos_enc_layer_type=common["conformer_pos_enc_layer_type"],
             selfattention_layer_type=common["conformer_self_attn_layer_type"],

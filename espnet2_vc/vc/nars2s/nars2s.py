@@ -33,6 +33,8 @@ from espnet2_vc.vc.reduction import (
 class NARS2S(AbsVC):
     """Conformer (or transformer) encoder/decoder VC network with per-source-frame durations."""
 
+    requires_durations = True
+
     @typechecked
     def __init__(
         self,
@@ -315,6 +317,8 @@ class NARS2S(AbsVC):
     def inference(
         self,
         src_feats: torch.Tensor,
+        feats: Optional[torch.Tensor] = None,
+        alpha: float = 1.0,
         durations: Optional[torch.Tensor] = None,
         pitch: Optional[torch.Tensor] = None,
         energy: Optional[torch.Tensor] = None,
@@ -322,12 +326,11 @@ class NARS2S(AbsVC):
         src_energy: Optional[torch.Tensor] = None,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
-        target_length: Optional[int] = None,
-        alpha: float = 1.0,
     ) -> Dict[str, torch.Tensor]:
         """Convert one utterance; see :meth:`AbsVC.inference`.
 
-        Output length is ``sum(durations) * r`` frames, trimmed to ``target_length`` when it is given.
+        Output length is ``sum(durations) * r`` frames, trimmed to the ``feats`` reference's length when it is
+        given (teacher forcing, with its ``durations``).
         """
         r = self._r
         xs = src_feats.unsqueeze(0)
@@ -360,7 +363,7 @@ class NARS2S(AbsVC):
             logging.warning("all predicted durations are 0; the length regulator uses 1 per frame")
         hs = self.length_regulator(hs, ds)
         before, after = self._decode(hs, None)
-        out = after[0] if target_length is None else after[0, :target_length]
+        out = after[0] if feats is None else after[0, : feats.size(0)]
         result = {"feat_gen": out, "feat_gen_before": before[0, : out.size(0)], "duration": ds[0]}
         for name, pred in preds.items():
             result[name] = forced[name][0] if name in forced else pred[0]

@@ -127,17 +127,10 @@ def test_read_scp_rejects_bad_lines(tmp_path):
         read_scp(tmp_path / "x.scp")
 
 
-def fake_config(monkeypatch):
-    """Stand in for the VC config resolution (tested end to end below)."""
-    mel = {"fs": FS, "n_fft": 512, "hop_length": HOP, "win_length": 512, "fmin": 80, "fmax": 7600, "n_mels": 20}
-    monkeypatch.setattr(cli, "mel_config", lambda config: mel)
-    monkeypatch.setattr(cli, "reduction_factor", lambda config: R)
-
-
-def test_main_exits_nonzero_when_everything_is_skipped(tmp_path, monkeypatch):
-    fake_config(monkeypatch)
+def test_main_exits_nonzero_when_everything_is_skipped(tmp_path):
+    (tmp_path / "config.yaml").write_text(CONFIG)
     src_scp, tgt_scp = write_set(tmp_path, {"a": tone(0.3)}, {"a": tone(2.0)})
-    args = ["--vc_config", "unused.yaml", "--src_scp", str(src_scp), "--tgt_scp", str(tgt_scp)]
+    args = ["--vc_config", str(tmp_path / "config.yaml"), "--src_scp", str(src_scp), "--tgt_scp", str(tgt_scp)]
     with pytest.raises(SystemExit, match="every pair was skipped"):
         cli.main(args + ["--output_dir", str(tmp_path / "out")])
     cli.main(args + ["--output_dir", str(tmp_path / "out"), "--max_length_ratio", "10"])

@@ -91,3 +91,31 @@ def test_a_side_without_speech_or_features_is_refused() -> None:
     with pytest.raises(ValueError, match="give 'src_speech' .* or 'src_feats'"):
         model(tgt_speech=torch.zeros(1, 8000), tgt_speech_lengths=torch.tensor([8000]), src_feats=None,
               durations=None)  # fmt: skip
+
+
+TINY_VTN = dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, eprenet_units=8, dprenet_units=8,
+                postnet_layers=0)  # fmt: skip
+
+
+def test_a_network_gets_only_what_it_declares() -> None:
+    """VTN declares no durations or prosody: the wrapper trains it without them even when pitch is extracted."""
+    model = VCTask.build_model(make_args(tts="vtn", tts_conf=dict(TINY_VTN)))
+    src, tgt = speech(0.4, 220.0, 0)[None], speech(0.5, 110.0, 1)[None]
+    lens = dict(src_speech_lengths=torch.tensor([src.size(1)]), tgt_speech_lengths=torch.tensor([tgt.size(1)]))
+    loss, stats, _ = model(src_speech=src, tgt_speech=tgt, **lens)  # no durations needed
+    assert torch.isfinite(loss).all() and "focus_rate" in stats
+    att, ns, nt = model.alignments(src_speech=src, tgt_speech=tgt, **lens)
+    assert att.shape[-2:] == (int(nt[0]), int(ns[0]))
+    out = model.inference(src[0], tgt_speech=tgt[0], use_teacher_forcing=True)  # teacher forcing: no durations
+    assert out["feat_gen"].size(0) == 1 + tgt.size(1) // 128 and int(out["duration"].sum()) == int(nt[0])
+
+
+def test_a_network_that_trains_on_durations_refuses_a_batch_without_them() -> None:
+    model = VCTask.build_model(make_args())
+    src, tgt = speech(0.4, 220.0, 0)[None], speech(0.5, 110.0, 1)[None]
+    with pytest.raises(ValueError, match="NARS2S trains on durations"):
+        model(src_speech=src, src_speech_lengths=torch.tensor([src.size(1)]), tgt_speech=tgt,
+              tgt_speech_lengths=torch.tensor([tgt.size(1)]))  # fmt: skip
+    with pytest.raises(TypeError, match="no source attention"):
+        model.alignments(src_speech=src, src_speech_lengths=torch.tensor([src.size(1)]), tgt_speech=tgt,
+                         tgt_speech_lengths=torch.tensor([tgt.size(1)]))  # fmt: skip

@@ -45,3 +45,14 @@ wait_all() {  # wait_all PID...: wait for background steps; fail when one failed
     for pid in "$@"; do wait "${pid}" || failed=1; done
     [ "${failed}" -eq 0 ] || { log "Error: a step failed (see above)"; exit 1; }
 }
+best_model() {  # best_model DIR NAME: DIR/NAME; for the default valid.loss.ave.pth the next that exists
+    local model=$1/$2 fallback
+    if [ ! -e "${model}" ] && [ "$2" = valid.loss.ave.pth ]; then
+        for fallback in valid.loss.best.pth latest.pth; do
+            [ ! -e "$1/${fallback}" ] || { model=$1/${fallback}; break; }
+        done
+        log "$1/$2 does not exist; using ${model}" >&2
+    fi
+    [ -e "${model}" ] || { log "Error: no model ${model}; train it first" >&2; exit 1; }
+    echo "${model}"
+}

@@ -77,7 +77,9 @@ def test_forward_backward_inference(reduction_factor, encoder_type, decoder_type
     ds = batch["durations"][0]
     forced = model.inference(batch["src_feats"][0], durations=ds, **extra)
     assert forced["feat_gen"].size(0) == int(ds.sum()) * reduction_factor
-    trimmed = model.inference(batch["src_feats"][0], durations=ds, pitch=batch["pitch"][0], target_length=17, **extra)
+    trimmed = model.inference(
+        batch["src_feats"][0], durations=ds, pitch=batch["pitch"][0], feats=batch["feats"][0, :17], **extra
+    )
     assert trimmed["feat_gen"].size(0) == 17
 
 
