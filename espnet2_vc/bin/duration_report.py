@@ -37,10 +37,11 @@ def main(cmd: Optional[List[str]] = None) -> None:
     import numpy as np
 
     from espnet2_vc.durations.report import duration_stats, plot_alignment
-    from espnet2_vc.utils.dump import read_map
+    from espnet2_vc.utils.kaldi import read_kaldi, read_scp
 
     try:
-        durations = {u: np.array(v.split(), dtype=np.int64) for u, v in read_map(args.durations).items()}
+        lines = read_kaldi(args.durations, require_value=True)
+        durations = {u: np.array(v.split(), dtype=np.int64) for u, v in lines.items()}
         stats = duration_stats(durations, long=args.long)
     except ValueError as e:
         sys.exit(f"error: {args.durations}: {e}")
@@ -54,7 +55,7 @@ def main(cmd: Optional[List[str]] = None) -> None:
     from espnet2_vc.utils.config import reduction_factor
 
     r = reduction_factor(args.vc_config)
-    feats = {side: read_map(Path(args.feats_dir) / f"{side}_feats.scp") for side in ("src", "tgt")}
+    feats = {side: read_scp(Path(args.feats_dir) / f"{side}_feats.scp") for side in ("src", "tgt")}
     for utt in sorted(durations)[: args.n_plots]:
         if utt not in feats["src"] or utt not in feats["tgt"]:
             logging.warning(f"{utt}: no features in {args.feats_dir}; not plotted")

@@ -14,7 +14,8 @@ from typing import List, Optional, Sequence, Tuple
 
 import soundfile as sf
 
-from espnet2_vc.utils.audio import first_scp_path, read_audio
+from espnet2_vc.utils.audio import read_audio
+from espnet2_vc.utils.kaldi import first_scp_path
 
 
 def get_parser() -> argparse.ArgumentParser:

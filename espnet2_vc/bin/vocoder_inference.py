@@ -75,10 +75,10 @@ def _mels(args: argparse.Namespace, fs: int) -> Iterator[Tuple[str, Any]]:
 
     from espnet2_vc.utils.audio import read_audio
     from espnet2_vc.utils.config import resolved_conf
-    from espnet2_vc.utils.dump import read_map
+    from espnet2_vc.utils.kaldi import read_scp
 
     extract = LogMelFbank(**resolved_conf(args.vc_config, "feats_extract"))
-    for utt, path in read_map(args.wav_scp).items():
+    for utt, path in read_scp(args.wav_scp).items():
         wav = torch.from_numpy(read_audio(path, fs))[None]
         feats, _ = extract(wav, torch.tensor([wav.size(1)]))
         yield utt, feats[0].numpy()

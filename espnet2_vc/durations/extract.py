@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-import soundfile
 
 from espnet2_vc.durations.dtw import align_waveforms, check_durations, warmup
 from espnet2_vc.durations.features import reduced_lengths
+from espnet2_vc.utils.audio import load_audio as read_waveform
 from espnet2_vc.utils.config import mel_config, num_frames, reduction_factor
+from espnet2_vc.utils.kaldi import read_scp
 
 logger = logging.getLogger(__name__)
 
@@ -70,37 +71,15 @@ class SampleRateError(ValueError):
     """An audio file's sampling rate differs from the VC config's ``fs``."""
 
 
-def read_scp(path: str | Path) -> dict[str, str]:
-    """Read a Kaldi-style ``<utt> <path>`` file; raise ``ValueError`` on malformed or duplicate lines."""
-    out: dict[str, str] = {}
-    with Path(path).open("r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            parts = line.split(maxsplit=1)
-            if len(parts) != 2:
-                raise ValueError(f"{path}:{lineno}: expected '<utt_id> <audio path>', got {line!r}")
-            utt, value = parts
-            if value.endswith("|"):
-                raise ValueError(f"{path}:{lineno}: piped commands are not supported; dump the audio first")
-            if utt in out:
-                raise ValueError(f"{path}:{lineno}: duplicate utterance id {utt}")
-            out[utt] = value
-    return out
-
-
 def load_audio(path: str, fs: int) -> np.ndarray:
     """Mono float waveform (n_samples,) of ``path``; ``SampleRateError`` unless it is sampled at ``fs``."""
-    wav, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    wav, rate = read_waveform(path, allow_empty=True)  # skipped as "empty" by length_skip
     if rate != fs:
         raise SampleRateError(
             f"{path}: sampling rate {rate} Hz, but the VC config has fs={fs}; resample the data "
             f"(stage 2, espnet2_vc.bin.vc_dump --fs {fs}) and point the scp files at dump/raw/<set>"
         )
-    if wav.shape[1] != 1:
-        raise ValueError(f"{path}: {wav.shape[1]} channels; duration extraction expects mono audio")
-    return wav[:, 0]
+    return wav
 
 
 def length_skip(n_src_samples: int, n_tgt_samples: int, settings: AlignSettings) -> str | None:

@@ -2,7 +2,8 @@
 
 Modules, one metric family each:
 
-- :mod:`~espnet2_vc.evaluate.audio`: reading scp / text files and audio, resampling.
+- Audio and `<utt> <value>` files are read by the package-wide readers (:mod:`espnet2_vc.utils.audio`,
+  :mod:`espnet2_vc.utils.kaldi`).
 - :mod:`~espnet2_vc.evaluate.world`: WORLD analysis (F0, mel-cepstrum, frame power) shared by the next three.
 - :mod:`~espnet2_vc.evaluate.mcd`: mel-cepstral distortion on a DTW path over speech frames.
 - :mod:`~espnet2_vc.evaluate.f0`: F0 RMSE, F0 correlation and voiced/unvoiced error on that path.

@@ -16,7 +16,7 @@ import re
 
 import numpy as np
 
-from espnet2_vc.evaluate.audio import resample
+from espnet2_vc.utils.audio import resample
 
 RECOGNIZER_FS = 16000
 _NOT_WORD = re.compile(r"[^a-z0-9']+")

@@ -80,7 +80,7 @@ def write_samples(output_dir: Path, utt: str, paths: dict[str, str | None]) -> d
     """
     import soundfile as sf
 
-    from espnet2_vc.evaluate.audio import load_wav
+    from espnet2_vc.utils.audio import load_audio
 
     folder = Path("samples") / _UNSAFE.sub("_", utt)
     (output_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def write_samples(output_dir: Path, utt: str, paths: dict[str, str | None]) -> d
         if paths.get(system) is None:
             continue
         try:
-            loaded[system] = load_wav(paths[system])
+            loaded[system] = load_audio(paths[system])
         except Exception as e:  # any reader failure is shown on the page
             out[system] = {"error": f"{type(e).__name__}: {e}"}
     if loaded:

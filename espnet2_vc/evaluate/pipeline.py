@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from espnet2_vc.evaluate.audio import read_scp, read_utt_values
 from espnet2_vc.evaluate.page import write_page
 from espnet2_vc.evaluate.report import build_results, write_results
 from espnet2_vc.evaluate.runner import EvalSettings, UttJob, UttResult, evaluate_all, settings_summary
+from espnet2_vc.utils.kaldi import read_kaldi, read_scp
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _speaker_map(explicit: str | None, beside: str | None, name: str, default: s
         path = str(Path(beside).parent / name)
     if path is None:
         return {}, f"no {name}: every utterance is taken as one speaker '{default}'"
-    return read_utt_values(path), path
+    return read_kaldi(path), path
 
 
 def _add_speaker_cosines(results: Sequence[UttResult], inputs: SetInputs) -> None:
@@ -85,7 +85,7 @@ def _add_rtf(results: Sequence[UttResult], rtf_files: Sequence[str]) -> None:
     """Add the converted system's ``rtf`` value of every utterance from the decoder's files."""
     rtf: dict[str, str] = {}
     for path in rtf_files:
-        rtf.update(read_utt_values(path))
+        rtf.update(read_kaldi(path))
     for r in results:
         try:
             r.put("converted", "rtf", float(rtf[r.utt]))
@@ -102,7 +102,7 @@ def make_jobs(inputs: SetInputs) -> tuple[list[UttJob], dict[str, str]]:
     converted, target = read_scp(inputs.converted_scp), read_scp(inputs.target_scp)
     source = read_scp(inputs.source_scp) if inputs.source_scp else {}
     analysis = read_scp(inputs.analysis_scp) if inputs.analysis_scp else {}
-    texts = read_utt_values(inputs.text) if inputs.text else {}
+    texts = read_kaldi(inputs.text) if inputs.text else {}
     skipped = {u: f"not_converted: in {inputs.target_scp} but not in {inputs.converted_scp}"
                for u in target.keys() - converted.keys()}  # fmt: skip
     skipped.update({u: f"no_target: not in {inputs.target_scp}" for u in converted.keys() - target.keys()})

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from espnet2_vc.evaluate.audio import load_wav, resample
 from espnet2_vc.evaluate.duration import log_duration_ratio
 from espnet2_vc.evaluate.f0 import f0_metrics
 from espnet2_vc.evaluate.mcd import MetricError, align
 from espnet2_vc.evaluate.world import WorldFeatures, WorldSettings, analyze, mcep_params
+from espnet2_vc.utils.audio import load_audio, resample
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +221,12 @@ def evaluate_utterance(job: UttJob, settings: EvalSettings) -> UttResult:
     return res
 
 
+def _load_float64(path: str) -> tuple[np.ndarray, int]:
+    """The shared reader's waveform as float64 (what WORLD takes)."""
+    wav, rate = load_audio(path)
+    return wav.astype(np.float64), rate
+
+
 def _evaluate_into(res: UttResult, job: UttJob, settings: EvalSettings) -> None:
     """Load the audio and fill ``res`` with every requested metric (see :func:`evaluate_utterance`)."""
     audio: dict[str, tuple[np.ndarray, int]] = {}
@@ -230,7 +236,7 @@ def _evaluate_into(res: UttResult, job: UttJob, settings: EvalSettings) -> None:
         if path is None:
             continue
         try:
-            audio[system] = loaded[path] if path in loaded else _timed(res, "load", lambda p=path: load_wav(p))
+            audio[system] = loaded[path] if path in loaded else _timed(res, "load", lambda p=path: _load_float64(p))
             loaded[path] = audio[system]
         except Exception as e:  # any reader failure is a skip reason
             if system in ("converted", "target"):

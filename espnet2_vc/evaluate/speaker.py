@@ -18,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from espnet2_vc.evaluate.audio import resample
+from espnet2_vc.utils.audio import resample
 
 ENCODER_FS = 16000
 

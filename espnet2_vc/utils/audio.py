@@ -1,39 +1,43 @@
-"""Small audio helpers shared by the command-line tools."""
+"""The one audio reader of the package, and its resampler.
+
+Policy (doc/data.md): any format libsndfile reads; a multi-channel file is averaged to mono; a file without
+samples is an error naming it; values are float32 in [-1, 1]. Resampling is soxr's high quality.
+"""
 
 from pathlib import Path
-from typing import List, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import soundfile as sf
 
 
-def read_audio(path: Union[str, Path], fs: int) -> np.ndarray:
-    """Read a mono float32 waveform (channels averaged) at ``fs``, resampled with soxr when needed."""
+def load_audio(path: Union[str, Path], allow_empty: bool = False) -> Tuple[np.ndarray, int]:
+    """A mono float32 waveform (n_samples,) and its sampling rate; channels are averaged.
+
+    Args:
+        path: Audio file.
+        allow_empty: Return a file without samples as an empty array (the caller skips it with its reason).
+
+    Raises:
+        ValueError: The file holds no samples (unless ``allow_empty``).
+        soundfile.LibsndfileError, OSError: The file is missing or unreadable.
+    """
     wav, rate = sf.read(str(path), dtype="float32", always_2d=True)
-    wav = wav.mean(axis=1)
-    if rate != fs:
-        import soxr
-
-        wav = soxr.resample(wav, rate, fs, quality="HQ")
-    return np.ascontiguousarray(wav, dtype=np.float32)
+    if wav.shape[0] == 0 and not allow_empty:
+        raise ValueError(f"{path}: no samples")
+    return np.ascontiguousarray(wav.mean(axis=1), dtype=np.float32), int(rate)
 
 
-def scp_entries(scp: Union[str, Path], n: int) -> List[Tuple[str, str]]:
-    """The first ``n`` ``(utt id, value)`` pairs of a Kaldi-style file (lines without a value are passed over)."""
-    out = []
-    with open(scp, encoding="utf-8") as f:
-        for line in f:
-            if len(out) >= n:
-                break
-            parts = line.strip().split(maxsplit=1)
-            if len(parts) == 2:
-                out.append((parts[0], parts[1]))
-    return out
+def resample(wav: np.ndarray, fs_in: int, fs_out: int) -> np.ndarray:
+    """``wav`` (n,) from ``fs_in`` to ``fs_out`` (soxr, high quality); ``wav`` itself when the rates match."""
+    if fs_in == fs_out or len(wav) == 0:
+        return wav
+    import soxr
+
+    return np.asarray(soxr.resample(wav, fs_in, fs_out, quality="HQ"), dtype=wav.dtype)
 
 
-def first_scp_path(scp: Union[str, Path]) -> str:
-    """The path on the first line of a ``utt path`` scp file."""
-    entries = scp_entries(scp, 1)
-    if not entries:
-        raise ValueError(f"{scp}: no 'utt_id path' line; is it an empty data dir?")
-    return entries[0][1]
+def read_audio(path: Union[str, Path], fs: Optional[int] = None, allow_empty: bool = False) -> np.ndarray:
+    """A mono float32 waveform of ``path`` (see :func:`load_audio`), resampled to ``fs`` when given and different."""
+    wav, rate = load_audio(path, allow_empty)
+    return np.ascontiguousarray(resample(wav, rate, fs if fs is not None else rate), dtype=np.float32)

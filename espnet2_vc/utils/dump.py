@@ -18,6 +18,7 @@ import soundfile as sf
 import yaml
 
 from espnet2_vc.utils.audio import read_audio
+from espnet2_vc.utils.kaldi import read_kaldi, write_kaldi
 
 # Files of data/<set>/ that every set must have (doc/data.md).
 REQUIRED_FILES = ("wav.scp", "tgt_wav.scp", "utt2spk", "utt2tgt_spk")
@@ -87,28 +88,6 @@ class PairResult:
     reason: Optional[str] = None
 
 
-def read_map(path: Union[str, Path]) -> Dict[str, str]:
-    """Read a Kaldi-style ``<key> <value>`` file (the value may contain spaces; it may be empty)."""
-    out: Dict[str, str] = {}
-    with Path(path).open("r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            key, _, value = line.partition(" ")
-            if key in out:
-                raise ValueError(f"{path}:{lineno}: duplicated key {key}")
-            out[key] = value.strip()
-    return out
-
-
-def write_map(path: Union[str, Path], items: Dict[str, object]) -> None:
-    """Write ``<key> <value>`` lines sorted by key as ``LC_ALL=C sort`` does (code point order)."""
-    with Path(path).open("w", encoding="utf-8") as f:
-        for key in sorted(items):
-            f.write(f"{key} {items[key]}\n")
-
-
 def _read_yaml(path: Union[str, Path]) -> Dict[str, Any]:
     with Path(path).open("r", encoding="utf-8") as f:
         return yaml.safe_load(f) or {}
@@ -170,7 +149,7 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
     wavs = {}
     for side, path in (("source", src_path), ("target", tgt_path)):
         try:
-            wav = read_audio(path, s.fs)
+            wav = read_audio(path, s.fs, allow_empty=True)  # an empty file is dropped as silent
         except Exception as e:  # unreadable audio must not stop the set
             return PairResult(
                 utt, reason=f"unreadable: {side} audio {path}: {type(e).__name__}: {e}".replace("\n", " ")
@@ -200,7 +179,7 @@ def read_data_dir(data_dir: Union[str, Path]) -> Dict[str, Dict[str, str]]:
     if missing:
         raise FileNotFoundError(f"{data_dir}: missing {', '.join(missing)} (see doc/data.md)")
     names = REQUIRED_FILES + (("text",) if (data_dir / "text").is_file() else ())
-    return {name: read_map(data_dir / name) for name in names}
+    return {name: read_kaldi(data_dir / name) for name in names}
 
 
 def make_spk2sid(speakers: Iterable[str]) -> Dict[str, int]:
@@ -259,7 +238,7 @@ def dump_set(
     """
     maps = read_data_dir(data_dir)
     if spk2sid_path is not None:
-        spk2sid = {k: int(v) for k, v in read_map(spk2sid_path).items()}
+        spk2sid = {k: int(v) for k, v in read_kaldi(spk2sid_path).items()}
         check_speakers(maps, spk2sid, str(spk2sid_path))
     else:
         spk2sid = make_spk2sid(list(maps["utt2spk"].values()) + list(maps["utt2tgt_spk"].values()))
@@ -286,25 +265,25 @@ def dump_set(
 
     for utt, reason in sorted(dropped.items()):
         logging.warning(f"{data_dir}: dropped {utt}: {reason}")
-    write_map(tmp_dir / "dropped", dropped)
+    write_kaldi(tmp_dir / "dropped", dropped)
     if not kept:
         raise RuntimeError(f"{data_dir}: every utterance was dropped; see {tmp_dir / 'dropped'}")
 
     def sub_map(name: str) -> Dict[str, str]:
         return {utt: maps[name][utt] for utt in kept if utt in maps[name]}
 
-    write_map(tmp_dir / "wav.scp", {u: output_dir / "data" / "src" / f"{u}.wav" for u in kept})
-    write_map(tmp_dir / "tgt_wav.scp", {u: output_dir / "data" / "tgt" / f"{u}.wav" for u in kept})
-    write_map(tmp_dir / "utt2spk", sub_map("utt2spk"))
-    write_map(tmp_dir / "utt2tgt_spk", sub_map("utt2tgt_spk"))
+    write_kaldi(tmp_dir / "wav.scp", {u: output_dir / "data" / "src" / f"{u}.wav" for u in kept})
+    write_kaldi(tmp_dir / "tgt_wav.scp", {u: output_dir / "data" / "tgt" / f"{u}.wav" for u in kept})
+    write_kaldi(tmp_dir / "utt2spk", sub_map("utt2spk"))
+    write_kaldi(tmp_dir / "utt2tgt_spk", sub_map("utt2tgt_spk"))
     if "text" in maps:
-        write_map(tmp_dir / "text", sub_map("text"))
-    write_map(tmp_dir / "utt2num_samples", {u: r.src_samples for u, r in kept.items()})
-    write_map(tmp_dir / "tgt_utt2num_samples", {u: r.tgt_samples for u, r in kept.items()})
+        write_kaldi(tmp_dir / "text", sub_map("text"))
+    write_kaldi(tmp_dir / "utt2num_samples", {u: r.src_samples for u, r in kept.items()})
+    write_kaldi(tmp_dir / "tgt_utt2num_samples", {u: r.tgt_samples for u, r in kept.items()})
     with (tmp_dir / "spk2sid").open("w", encoding="utf-8") as f:
         f.writelines(f"{spk} {sid}\n" for spk, sid in sorted(spk2sid.items(), key=lambda kv: kv[1]))
-    write_map(tmp_dir / "utt2src_sid", {u: spk2sid[maps["utt2spk"][u]] for u in kept})
-    write_map(tmp_dir / "utt2tgt_sid", {u: spk2sid[maps["utt2tgt_spk"][u]] for u in kept})
+    write_kaldi(tmp_dir / "utt2src_sid", {u: spk2sid[maps["utt2spk"][u]] for u in kept})
+    write_kaldi(tmp_dir / "utt2tgt_sid", {u: spk2sid[maps["utt2tgt_spk"][u]] for u in kept})
 
     shutil.rmtree(output_dir, ignore_errors=True)
     tmp_dir.rename(output_dir)

@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from espnet2_vc.utils.audio import scp_entries
+from espnet2_vc.utils.kaldi import scp_head
 
 # Mel settings that a vocoder may state, e.g. in ``model_conf.mel_loss_params`` (espnet MelSpectrogramLoss).
 MEL_LOSS_KEYS = ("fs", "n_fft", "hop_length", "win_length", "window", "n_mels", "fmin", "fmax", "center", "log_base")
@@ -123,7 +123,7 @@ def check_wav_peaks(path: str, data_type: str, n: int = 5) -> List[float]:
 
     dataset = ESPnetDataset([(path, "speech", data_type)], float_dtype="float32")
     peaks = []
-    for utt, value in scp_entries(path, n):
+    for utt, value in scp_head(path, n):
         wav = dataset[utt][1]["speech"]
         peak = float(np.abs(wav).max()) if wav.size else 0.0
         where = f"{value} (utterance {utt} of {path}, read as {data_type!r})"
@@ -183,5 +183,5 @@ def check_first_feats(speech: Tuple[str, str], feats: Tuple[str, str], check: Ut
     from espnet2.train.dataset import ESPnetDataset
 
     dataset = ESPnetDataset([(speech[0], "speech", speech[1]), (feats[0], "feats", feats[1])])
-    for utt, _ in scp_entries(feats[0], n):
+    for utt, _ in scp_head(feats[0], n):
         check(utt, dataset[utt][1])

@@ -6,7 +6,8 @@ import pytest
 import soundfile
 
 from espnet2_vc.bin import extract_durations as cli
-from espnet2_vc.durations.extract import AlignSettings, SampleRateError, extract_durations, read_scp
+from espnet2_vc.durations.extract import AlignSettings, SampleRateError, extract_durations
+from espnet2_vc.utils.kaldi import read_scp
 
 FS, HOP, R = 16000, 128, 2
 CONFIG = (

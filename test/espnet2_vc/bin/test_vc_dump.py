@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from espnet2_vc.bin.vc_dump import main
-from espnet2_vc.utils.dump import DumpSettings, dump_set, read_map, trim_edges
+from espnet2_vc.utils.dump import DumpSettings, dump_set, trim_edges
+from espnet2_vc.utils.kaldi import read_kaldi as read_map
 
 FS_IN = 8000
 

@@ -10,8 +10,8 @@ import torch
 import yaml
 
 from espnet2_vc.bin import extract_durations as cli
-from espnet2_vc.durations.extract import read_scp
 from espnet2_vc.durations.teacher import teacher_train_config
+from espnet2_vc.utils.kaldi import read_scp
 
 FS, HOP, R = 8000, 80, 2
 STUDENT = dict(

@@ -36,7 +36,7 @@ def test_pocketsphinx_on_arctic(arctic_dir):
     pytest.importorskip("pocketsphinx")
     pytest.importorskip("jiwer")
     from espnet2_vc.evaluate.asr import Recognizer, error_counts
-    from espnet2_vc.evaluate.audio import load_wav
+    from espnet2_vc.utils.audio import load_audio as load_wav
 
     wav, fs = load_wav(os.path.join(arctic_dir, "cmu_us_kathleen_arctic", "wav", "arctic_a0004.flac"))
     hyp = Recognizer().transcribe(wav, fs)

@@ -40,8 +40,8 @@ def test_speaker_similarities_layout():
 
 def test_resemblyzer_on_arctic(arctic_dir):
     pytest.importorskip("resemblyzer")
-    from espnet2_vc.evaluate.audio import load_wav
     from espnet2_vc.evaluate.speaker import SpeakerEncoder
+    from espnet2_vc.utils.audio import load_audio as load_wav
 
     encoder = SpeakerEncoder()
     ids = ["arctic_a0004", "arctic_a0005", "arctic_a0007"]

@@ -1,0 +1,55 @@
+"""The package's one Kaldi-file reader and one audio reader: their policies."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from espnet2_vc.utils.audio import load_audio, read_audio
+from espnet2_vc.utils.kaldi import first_scp_path, read_kaldi, read_scp, scp_head, write_kaldi
+
+
+def test_values_keep_their_spaces_and_blank_lines_are_passed_over(tmp_path):
+    (tmp_path / "text").write_text("u1 hello  big world\n\nu2\nu3   x\n")
+    assert read_kaldi(tmp_path / "text") == {"u1": "hello  big world", "u2": "", "u3": "x"}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a /x.wav\na /y.wav\n", r"text:2: duplicate utterance id a"),
+    ("lonely\n", r"text:1: expected '<utt_id> <value>'"),
+])  # fmt: skip
+def test_a_bad_line_names_the_file_and_line(tmp_path, content, message):
+    (tmp_path / "text").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_scp(tmp_path / "text")
+
+
+def test_piped_commands_are_refused(tmp_path):
+    (tmp_path / "wav.scp").write_text("a sox x.wav -t wav - |\n")
+    with pytest.raises(ValueError, match="a: piped commands are not supported"):
+        read_scp(tmp_path / "wav.scp")
+
+
+def test_head_reads_only_what_it_needs_and_write_sorts(tmp_path):
+    write_kaldi(tmp_path / "x.scp", {"b": 2, "a": "p q", "B": 3})
+    assert (tmp_path / "x.scp").read_text() == "B 3\na p q\nb 2\n"
+    assert scp_head(tmp_path / "x.scp", 2) == [("B", "3"), ("a", "p q")]
+    assert first_scp_path(tmp_path / "x.scp") == "3"
+    (tmp_path / "empty.scp").write_text("")
+    with pytest.raises(ValueError, match="empty data dir"):
+        first_scp_path(tmp_path / "empty.scp")
+
+
+def test_channels_are_averaged_and_rates_resampled(tmp_path):
+    stereo = np.stack([np.full(800, 0.5), np.full(800, -0.1)], axis=1)
+    sf.write(tmp_path / "s.wav", stereo, 8000, subtype="FLOAT")
+    wav, rate = load_audio(tmp_path / "s.wav")
+    assert rate == 8000 and wav.dtype == np.float32 and wav.shape == (800,)
+    np.testing.assert_allclose(wav, 0.2, atol=1e-6)
+    assert read_audio(tmp_path / "s.wav", 16000).shape == (1600,)
+
+
+def test_an_empty_file_is_an_error_unless_allowed(tmp_path):
+    sf.write(tmp_path / "e.wav", np.zeros(0), 8000)
+    with pytest.raises(ValueError, match="e.wav: no samples"):
+        load_audio(tmp_path / "e.wav")
+    assert read_audio(tmp_path / "e.wav", 16000, allow_empty=True).shape == (0,)
