@@ -24,7 +24,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--method", default="dtw", choices=["dtw", "teacher"])
     parser.add_argument("--nj", type=int, default=1, help="worker processes (dtw) or threads (teacher)")
     parser.add_argument(
-        "--max_length_ratio", type=float, default=4.0, help="skip pairs whose reduced lengths differ more than this"
+        "--max_length_ratio", type=float, default=AlignSettings.max_length_ratio,
+        help="skip pairs whose reduced lengths differ more than this (in a recipe stage 2's --max_ratio, 3 by default, "
+        "has dropped them already)",
     )
     group = parser.add_argument_group("teacher (--method teacher; writes <output_dir>/focus_rate too)")
     group.add_argument("--teacher_config", help="the teacher's exp/<teacher>/config.yaml")

@@ -6,7 +6,8 @@ import logging
 import sys
 from typing import List, Optional
 
-from espnet2_vc.utils.dump import DumpSettings, TrimSettings, dump_set, fs_from_config
+from espnet2_vc.utils.config import mel_config
+from espnet2_vc.utils.dump import DumpSettings, TrimSettings, dump_set
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -22,9 +23,11 @@ def get_parser() -> argparse.ArgumentParser:
                         "edge-silence trimming (the same settings convert a wav at inference)")  # fmt: skip
     parser.add_argument("--fs", type=int, default=None, help="output rate; must equal the config's (a check)")
     parser.add_argument("--spk2sid", help="training set's spk2sid to reuse (dev/eval); default: build one")
-    parser.add_argument("--min_dur", type=float, default=0.3, help="drop pairs with a side shorter (s)")
-    parser.add_argument("--max_dur", type=float, default=30.0, help="drop pairs with a side longer (s)")
-    parser.add_argument("--max_ratio", type=float, default=3.0, help="drop pairs whose length ratio is larger")
+    defaults = DumpSettings(fs=0)
+    parser.add_argument("--min_dur", type=float, default=defaults.min_dur, help="drop a pair with a shorter side (s)")
+    parser.add_argument("--max_dur", type=float, default=defaults.max_dur, help="drop a pair with a longer side (s)")
+    parser.add_argument("--max_ratio", type=float, default=defaults.max_ratio,
+                        help="drop pairs whose length ratio is larger (<= 0: no check)")  # fmt: skip
     parser.add_argument("--nj", type=int, default=1, help="worker processes")
     parser.add_argument("--log_level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
@@ -42,7 +45,7 @@ def main(cmd: Optional[List[str]] = None) -> None:
     if args.nj < 1 or args.min_dur < 0 or args.max_dur <= args.min_dur:
         sys.exit("error: need --nj >= 1 and 0 <= --min_dur < --max_dur")
     try:
-        fs = fs_from_config(args.vc_config)
+        fs = int(mel_config(args.vc_config)["fs"])
         if args.fs is not None and args.fs != fs:
             raise ValueError(f"--fs {args.fs} differs from {args.vc_config}'s feats_extract_conf fs {fs}")
         trim = TrimSettings.from_config(args.vc_config)

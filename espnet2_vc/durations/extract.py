@@ -17,7 +17,8 @@ import numpy as np
 from espnet2_vc.durations.dtw import align_waveforms, check_durations, warmup
 from espnet2_vc.durations.features import reduced_lengths
 from espnet2_vc.utils.audio import load_audio as read_waveform
-from espnet2_vc.utils.config import mel_config, num_frames, reduction_factor
+from espnet2_vc.utils.config import mel_config, reduction_factor
+from espnet2_vc.utils.frames import num_frames
 from espnet2_vc.utils.kaldi import read_scp
 
 logger = logging.getLogger(__name__)
@@ -48,13 +49,14 @@ class AlignSettings:
     max_length_ratio: float = 4.0
 
     @classmethod
-    def from_config(cls, config: str | Path | dict, max_length_ratio: float = 4.0) -> "AlignSettings":
+    def from_config(cls, config: str | Path | dict, max_length_ratio: float | None = None) -> "AlignSettings":
         """The settings of a VC config (its mel settings and reduction factor, never retyped)."""
         mel = mel_config(config)
         return cls(
             fs=int(mel["fs"]), n_fft=int(mel["n_fft"]), hop_length=int(mel["hop_length"]),
             win_length=int(mel["win_length"]), fmin=mel.get("fmin"), fmax=mel.get("fmax"),
-            reduction_factor=reduction_factor(config), max_length_ratio=max_length_ratio,
+            reduction_factor=reduction_factor(config),
+            max_length_ratio=cls.max_length_ratio if max_length_ratio is None else max_length_ratio,
         )  # fmt: skip
 
 

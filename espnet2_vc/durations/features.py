@@ -4,7 +4,7 @@ The features are mel-frequency cepstra without ``c0`` (so loudness does not domi
 the utterance mean removed (so a constant difference in spectral tilt between two speakers does not
 either). Frames follow the contract of doc/data.md: a centered STFT with ``1 + n_samples // hop_length``
 frames, the same count as the network's ``LogMelFbank`` features, then reduced by ``r`` with mean pooling
-(source: tail dropped, ``Ns = n // r``; target: tail padded with its last frame, ``Nt = ceil(n / r)``).
+(source: tail dropped, ``Ns = n // r``; target: a partial last group averaged, ``Nt = ceil(n / r)``).
 """
 
 import functools
@@ -14,7 +14,7 @@ import librosa
 import numpy as np
 import scipy.fft
 
-from espnet2_vc.utils.config import num_frames
+from espnet2_vc.utils.frames import num_frames, reduced_source_length, reduced_target_length
 
 
 @functools.lru_cache(maxsize=16)
@@ -80,10 +80,8 @@ def alignment_features(
 
 
 def reduced_lengths(n_src_frames: int, n_tgt_frames: int, r: int) -> tuple[int, int]:
-    """Reduced lengths ``(Ns, Nt) = (n_src // r, ceil(n_tgt / r))`` of doc/data.md."""
-    if r < 1:
-        raise ValueError(f"reduction factor must be >= 1, got {r}")
-    return n_src_frames // r, -(-n_tgt_frames // r)
+    """Reduced lengths ``(Ns, Nt)`` of a pair (:mod:`espnet2_vc.utils.frames`)."""
+    return reduced_source_length(n_src_frames, r), reduced_target_length(n_tgt_frames, r)
 
 
 def reduce_frames(feats: np.ndarray, r: int, pad: bool) -> np.ndarray:
@@ -92,8 +90,9 @@ def reduce_frames(feats: np.ndarray, r: int, pad: bool) -> np.ndarray:
     Args:
         feats: Frames (T, D).
         r: Reduction factor.
-        pad: Target side: pad to ``ceil(T / r) * r`` by repeating the last frame. Source side (``False``):
-            drop the last ``T % r`` frames.
+        pad: Target side: keep a partial last group, averaged over the frames it has. Source side
+            (``False``): drop the last ``T % r`` frames. The same contract as the network's
+            :func:`espnet2_vc.vc.reduction.pool_frames`.
 
     Returns:
         Pooled frames (T // r, D) for sources or (ceil(T / r), D) for targets.
@@ -101,11 +100,9 @@ def reduce_frames(feats: np.ndarray, r: int, pad: bool) -> np.ndarray:
     if r == 1:
         return feats
     t, d = feats.shape
-    if pad:
-        n = -(-t // r)
-        if n * r > t:
-            feats = np.concatenate([feats, np.repeat(feats[-1:], n * r - t, axis=0)], axis=0)
-    else:
-        n = t // r
-        feats = feats[: n * r]
-    return feats.reshape(n, r, d).mean(axis=1)
+    n = reduced_target_length(t, r) if pad else reduced_source_length(t, r)
+    full = min(t, n * r) // r * r
+    pooled = feats[:full].reshape(-1, r, d).mean(axis=1)
+    if n * r > t:  # a partial target group: the mean of its real frames
+        pooled = np.concatenate([pooled, feats[full:].mean(axis=0, keepdims=True)], axis=0)
+    return pooled

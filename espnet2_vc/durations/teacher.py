@@ -83,7 +83,7 @@ class TeacherAligner:
         config_file: Union[str, Path],
         model_file: Union[str, Path],
         vc_config: Union[str, Path],
-        max_length_ratio: float = 4.0,
+        max_length_ratio: Optional[float] = None,
     ):
         """Load the teacher (strictly) and check that its frames are the student's.
 
@@ -91,7 +91,8 @@ class TeacherAligner:
             config_file: The teacher's ``config.yaml``.
             model_file: Its weights.
             vc_config: The student's config.
-            max_length_ratio: Pairs whose reduced lengths differ by more than this factor are skipped.
+            max_length_ratio: Pairs whose reduced lengths differ by more than this factor are skipped
+                (None: :class:`AlignSettings`' default).
         """
         from espnet2_vc.tasks.vc import VCTask
 

@@ -8,19 +8,24 @@ from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-from espnet2.layers.abs_normalize import AbsNormalize
-from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.trainer import Trainer
-from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
-from espnet2.tts.feats_extract.dio import Dio
-from espnet2.tts.feats_extract.energy import Energy
-from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
 from espnet2.utils.nested_dict_action import NestedDictAction
 from typeguard import typechecked
 
+from espnet2_vc.tasks.registries import (
+    class_choices_list,
+    energy_extractor_choices,
+    energy_normalize_choices,
+    feats_extractor_choices,
+    normalize_choices,
+    pitch_extractor_choices,
+    pitch_normalize_choices,
+    tgt_normalize_choices,
+    tts_choices,
+)
 from espnet2_vc.utils.checkpoint import load_weights
 from espnet2_vc.utils.config import (
     check_conf_keys,
@@ -30,35 +35,10 @@ from espnet2_vc.utils.config import (
     load_saved_args,
 )
 from espnet2_vc.utils.dump import TrimSettings
-from espnet2_vc.vc.abs_vc import AbsVC
 from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
-from espnet2_vc.vc.nars2s.nars2s import NARS2S
-from espnet2_vc.vc.vtn.vtn import VTN
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
 SHARED_FRAME_KEYS = ("fs", "n_fft", "win_length", "hop_length", "window", "center")
-
-
-def _mvn_choices(name: str, default: Optional[str]) -> ClassChoices:
-    return ClassChoices(name, classes=dict(global_mvn=GlobalMVN), type_check=AbsNormalize, default=default,
-                        optional=True)  # fmt: skip
-
-
-feats_extractor_choices = ClassChoices(
-    "feats_extract", classes=dict(fbank=LogMelFbank), type_check=AbsFeatsExtract, default="fbank"
-)
-normalize_choices = _mvn_choices("normalize", "global_mvn")  # source features
-tgt_normalize_choices = _mvn_choices("tgt_normalize", "global_mvn")  # target features
-pitch_extractor_choices = ClassChoices(
-    "pitch_extract", classes=dict(dio=Dio), type_check=AbsFeatsExtract, default=None, optional=True
-)
-energy_extractor_choices = ClassChoices(
-    "energy_extract", classes=dict(energy=Energy), type_check=AbsFeatsExtract, default=None, optional=True
-)
-pitch_normalize_choices = _mvn_choices("pitch_normalize", None)
-energy_normalize_choices = _mvn_choices("energy_normalize", None)
-# Named "tts" so that ESPnet users' habits (--tts_conf reduction_factor=3) carry over.
-tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S, vtn=VTN), type_check=AbsVC, default="nars2s")
 
 
 def frame_aligned_conf(cls: type, conf: Dict[str, Any], mel: Dict[str, Any], option: str) -> Dict[str, Any]:
@@ -90,16 +70,7 @@ class VCTask(AbsTask):
     """Parallel voice conversion: source speech → target speech with per-source-frame durations."""
 
     num_optimizers: int = 1
-    class_choices_list = [
-        feats_extractor_choices,
-        normalize_choices,
-        tgt_normalize_choices,
-        tts_choices,
-        pitch_extractor_choices,
-        pitch_normalize_choices,
-        energy_extractor_choices,
-        energy_normalize_choices,
-    ]
+    class_choices_list = class_choices_list
     trainer = Trainer
 
     @classmethod
@@ -213,6 +184,9 @@ class VCTask(AbsTask):
         odim = feats_extract.output_size()
         mel = class_defaults(type(feats_extract))
         mel.update(args.feats_extract_conf or {})
+        # Saved back complete, so that reading exp/*/config.yaml's mel settings and reduction factor needs
+        # neither espnet nor this task (espnet2_vc.utils.config.mel_config).
+        args.feats_extract_conf = mel
 
         # Without stats yet (collect_stats mode) there is nothing to normalize with.
         norms = {}
@@ -231,6 +205,9 @@ class VCTask(AbsTask):
             else:
                 prosody[choices.name] = None
         tts = cls._build(args, tts_choices, idim=odim, odim=odim)
+        tts_conf = class_defaults(type(tts))
+        tts_conf.update(args.tts_conf or {})
+        args.tts_conf = {k: v for k, v in tts_conf.items() if k not in ("idim", "odim")}
         model = ESPnetVCModel(
             feats_extract=feats_extract,
             normalize=norms["normalize"],

@@ -106,14 +106,18 @@ def resolve_stats_files(config: Dict[str, Any], config_file: Path) -> None:
 def resolved_conf(config: Union[str, Path, Dict[str, Any]], name: str) -> Dict[str, Any]:
     """``<name>_conf`` of ``config`` completed with the chosen class's defaults.
 
+    Imports the registries (:mod:`espnet2_vc.tasks.registries`: the classes, not the task). A saved
+    ``exp/*/config.yaml`` holds ``feats_extract_conf`` and ``tts_conf`` complete, so :func:`mel_config` and
+    :func:`reduction_factor` read it without this.
+
     Args:
         config: A VC training config (path or dict).
         name: A registry name of :class:`espnet2_vc.tasks.vc.VCTask`, e.g. ``feats_extract`` or ``tts``.
     """
-    from espnet2_vc.tasks.vc import VCTask
+    from espnet2_vc.tasks.registries import class_choices_list
 
     config = load_config(config)
-    choices = {c.name: c for c in VCTask.class_choices_list}
+    choices = {c.name: c for c in class_choices_list}
     if name not in choices:
         raise ValueError(f"unknown registry {name!r}; one of {sorted(choices)}")
     choice = choices[name]
@@ -129,8 +133,14 @@ def resolved_conf(config: Union[str, Path, Dict[str, Any]], name: str) -> Dict[s
 
 
 def mel_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
-    """The mel settings of a VC config: ``fs``, ``n_fft``, ``hop_length``, ``win_length`` (never None), …"""
-    conf = resolved_conf(config, "feats_extract")
+    """The mel settings of a VC config: ``fs``, ``n_fft``, ``hop_length``, ``win_length`` (never None), …
+
+    A config that states every mel setting (every saved one) is read as it is, without importing espnet.
+    """
+    config = load_config(config)
+    conf = dict(config.get("feats_extract_conf") or {})
+    if config.get("feats_extract", "fbank") != "fbank" or not set(MEL_KEYS) <= set(conf):
+        conf = resolved_conf(config, "feats_extract")
     mel = {k: conf[k] for k in MEL_KEYS if k in conf}
     if mel.get("win_length") is None:
         mel["win_length"] = mel["n_fft"]
@@ -139,9 +149,8 @@ def mel_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
 
 def reduction_factor(config: Union[str, Path, Dict[str, Any]]) -> int:
     """``tts_conf.reduction_factor`` of a VC config (the network's default when unset)."""
+    config = load_config(config)
+    conf = config.get("tts_conf") or {}
+    if "reduction_factor" in conf:
+        return int(conf["reduction_factor"])
     return int(resolved_conf(config, "tts").get("reduction_factor", 1))
-
-
-def num_frames(num_samples: int, hop_length: int) -> int:
-    """Frames of a centered STFT (espnet ``LogMelFbank`` with ``center: true``)."""
-    return 1 + num_samples // hop_length

@@ -15,7 +15,6 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
 import soundfile as sf
-import yaml
 
 from espnet2_vc.utils.audio import read_audio
 from espnet2_vc.utils.kaldi import read_kaldi, write_kaldi
@@ -52,7 +51,9 @@ class TrimSettings:
     @classmethod
     def from_config(cls, vc_config: Union[str, Path]) -> "TrimSettings":
         """``trim_conf`` of a VC training config (yaml read directly: no espnet import)."""
-        return cls.from_conf(_read_yaml(vc_config).get("trim_conf"), f"{vc_config}: trim_conf")
+        from espnet2_vc.utils.config import load_config
+
+        return cls.from_conf(load_config(vc_config).get("trim_conf"), f"{vc_config}: trim_conf")
 
     def bounds(self, wav: np.ndarray, fs: int) -> Tuple[int, int]:
         """``(start, end)`` of ``wav`` without its edge silence (the whole signal when ``trim`` is off)."""
@@ -86,22 +87,6 @@ class PairResult:
     src_samples: int = 0
     tgt_samples: int = 0
     reason: Optional[str] = None
-
-
-def _read_yaml(path: Union[str, Path]) -> Dict[str, Any]:
-    with Path(path).open("r", encoding="utf-8") as f:
-        return yaml.safe_load(f) or {}
-
-
-def fs_from_config(vc_config: Union[str, Path]) -> int:
-    """Sampling rate of a VC training config (``feats_extract_conf.fs``, else the extractor's default)."""
-    config = _read_yaml(vc_config)
-    fs = (config.get("feats_extract_conf") or {}).get("fs")
-    if fs is None:  # not written: ask the extractor for its default (slow import, rare path)
-        from espnet2_vc.utils.config import mel_config
-
-        fs = mel_config(config)["fs"]
-    return int(fs)
 
 
 def trim_edges(wav: np.ndarray, fs: int, trim_db: float = 40.0, margin: float = 0.05) -> Tuple[int, int]:

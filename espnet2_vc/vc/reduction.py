@@ -7,15 +7,17 @@ are trimmed back to ``T``). See doc/data.md.
 
 import torch
 
+from espnet2_vc.utils.frames import reduced_source_length, reduced_target_length
+
 
 def reduced_source_lengths(lengths: torch.Tensor, r: int) -> torch.Tensor:
-    """Reduced source lengths ``T // r`` (B,)."""
-    return torch.div(lengths, r, rounding_mode="floor")
+    """Reduced source lengths ``T // r`` (B,) (:mod:`espnet2_vc.utils.frames`)."""
+    return reduced_source_length(lengths, r)
 
 
 def reduced_target_lengths(lengths: torch.Tensor, r: int) -> torch.Tensor:
-    """Reduced target lengths ``ceil(T / r)`` (B,)."""
-    return torch.div(lengths + r - 1, r, rounding_mode="floor")
+    """Reduced target lengths ``ceil(T / r)`` (B,) (:mod:`espnet2_vc.utils.frames`)."""
+    return reduced_target_length(lengths, r)
 
 
 def stack_frames(x: torch.Tensor, r: int, pad: bool) -> torch.Tensor:

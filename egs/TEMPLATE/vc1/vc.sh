@@ -26,8 +26,8 @@ valid_set=dev
 test_sets="dev eval"
 # Dump (stage 2)
 fs=""               # sampling rate; empty: feats_extract_conf.fs of --train_config (the one place it lives)
-min_dur=0.3         # drop pairs with a side shorter than this (s, after trimming edge silence)
-max_dur=30          # drop pairs with a side longer than this (s)
+min_dur=""          # drop pairs with a side shorter than this (s, after trimming); empty: vc_dump's default
+max_dur=""          # drop pairs with a side longer than this (s); empty: vc_dump's default
 dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5"); trimming: trim_conf of the config
 # Statistics, durations, training (stages 3-5)
 train_config=""     # VC training config (mel settings, network, optimizer)
@@ -126,8 +126,8 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-    _conf_fs=$("${python}" -c 'import sys; from espnet2_vc.utils.dump import fs_from_config as f
-print(f(sys.argv[1]))' "${train_config}")
+    _conf_fs=$("${python}" -c 'import sys; from espnet2_vc.utils.config import mel_config as m
+print(m(sys.argv[1])["fs"])' "${train_config}")
     if [ -n "${fs}" ] && [ "${fs}" != "${_conf_fs}" ]; then
         log "Error: --fs ${fs} differs from ${train_config}'s feats_extract_conf fs ${_conf_fs}; set it in one place"
         exit 2
@@ -139,7 +139,9 @@ print(T.from_config(sys.argv[1]))' "${train_config}")
     # Train first: its spk2sid is reused by the other sets.
     for dset in ${all_sets}; do
         _out=${dumpdir}/raw/${dset}
-        _opts=(--vc_config "${train_config}" --min_dur "${min_dur}" --max_dur "${max_dur}")
+        _opts=(--vc_config "${train_config}")
+        [ -z "${min_dur}" ] || _opts+=(--min_dur "${min_dur}")
+        [ -z "${max_dur}" ] || _opts+=(--max_dur "${max_dur}")
         _inputs=("data/${dset}/wav.scp" "data/${dset}/tgt_wav.scp")
         if [ "${dset}" != "${train_set}" ]; then
             _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")

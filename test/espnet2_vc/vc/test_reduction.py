@@ -55,3 +55,19 @@ def test_average_by_duration_matches_loop():
             want = x[b, start : start + dur].mean(0) if dur else torch.zeros(2)
             assert torch.allclose(out[b, n], want, atol=1e-5)
             start += dur
+
+
+@pytest.mark.parametrize("r", [1, 2, 3, 4])
+@pytest.mark.parametrize("t", [1, 5, 8, 11])
+def test_the_network_and_the_aligner_pool_frames_the_same_way(r, t):
+    """One contract: torch ``pool_frames`` (training) and numpy ``reduce_frames`` (stage 4) agree, tails included."""
+    import numpy as np
+
+    from espnet2_vc.durations.features import reduce_frames
+
+    x = torch.randn(1, t, 3, dtype=torch.float64)
+    for pad in (False, True):
+        ours = pool_frames(x, torch.tensor([t]), r, pad=pad)[0].numpy()
+        theirs = reduce_frames(x[0].numpy(), r, pad=pad)
+        np.testing.assert_allclose(ours, theirs, atol=1e-12)
+        assert len(theirs) == (-(-t // r) if pad else t // r)

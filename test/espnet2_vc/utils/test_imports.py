@@ -1,0 +1,48 @@
+"""The utilities stay light: no espnet import, no cycle with the task."""
+
+import subprocess
+import sys
+
+import yaml
+
+
+def run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+
+
+def test_importing_the_utilities_imports_no_espnet():
+    out = run(
+        "import sys\n"
+        "import espnet2_vc.utils.audio, espnet2_vc.utils.config, espnet2_vc.utils.dump, espnet2_vc.utils.frames, "
+        "espnet2_vc.utils.kaldi, espnet2_vc.utils.checkpoint, espnet2_vc.durations.attention\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('espnet', 'espnet2')}))"
+    )
+    assert out.strip() == "[]"
+
+
+def test_a_saved_configs_mel_settings_are_read_without_espnet(tmp_path):
+    """What vc_train saves (complete confs) is read directly; a partial user config needs the registries."""
+    mel = dict(fs=16000, n_fft=1024, win_length=None, hop_length=256, window="hann", center=True, normalized=False,
+               onesided=True, n_mels=80, fmin=0, fmax=8000, htk=False, log_base=10.0)  # fmt: skip
+    config = dict(feats_extract="fbank", feats_extract_conf=mel, tts="nars2s", tts_conf=dict(reduction_factor=2))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    out = run(
+        "import sys\nfrom espnet2_vc.utils.config import mel_config, reduction_factor\n"
+        f"m = mel_config({str(tmp_path / 'config.yaml')!r}); r = reduction_factor({str(tmp_path / 'config.yaml')!r})\n"
+        "print(m['hop_length'], m['win_length'], r, 'espnet2' in sys.modules)"
+    )
+    assert out.split() == ["256", "1024", "2", "False"]
+
+
+def test_a_built_model_saves_complete_confs():
+    from espnet2_vc.tasks.vc import VCTask
+
+    args = VCTask.get_parser().parse_args(["--output_dir", "unused", "--collect_stats", "true",
+                                           "--feats_extract_conf", "hop_length=128"])  # fmt: skip
+    args.tts_conf = dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, postnet_layers=0,
+                         use_pitch=False, use_energy=False)  # fmt: skip
+    VCTask.build_model(args)
+    from espnet2_vc.utils.config import MEL_KEYS
+
+    assert set(MEL_KEYS) <= set(args.feats_extract_conf) and args.feats_extract_conf["hop_length"] == 128
+    assert args.tts_conf["reduction_factor"] == 1 and args.tts_conf["adim"] == 8 and "idim" not in args.tts_conf
