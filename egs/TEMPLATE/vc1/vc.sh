@@ -47,7 +47,8 @@ vocoder_model=auto  # vocoder of stages 7-9: auto = stage 6's fine-tuned one wit
                     # Griffin-Lim; none = Griffin-Lim; or a vocoder checkpoint
 # Decoding, evaluation, packing (stages 7-9)
 inference_config="" # decoding config (optional)
-inference_args=""   # extra options for vc_inference, e.g. "--use_teacher_forcing true"
+inference_args=""   # extra options for vc_inference, e.g. "--decode_conf maxlenratio=2"
+teacher_forcing=false # stage 7: decode with the reference durations, pitch and energy (target-length outputs)
 inference_model=valid.loss.ave.pth # checkpoint in the model folder (the n best averaged); falls back to
                     # valid.loss.best.pth, then latest.pth
 inference_tag=""    # decoding folder decode_<tag>; default from inference_args and the model name
@@ -71,10 +72,9 @@ if [ "${stop_stage}" -ge 2 ] && [ ! -f "${train_config}" ]; then  # stage 1 alon
     log "Error: --train_config '${train_config}' does not exist (it holds fs and the mel settings)"
     exit 2
 fi
-if [[ "${train_args}" == *--trim_conf* ]]; then  # stage 2 trims by the config file; the model must say the same
-    log "Error: set trim_conf in ${train_config}, not in --train_args: stage 2 reads it from the config file"
-    exit 2
-fi
+# Stage 7 must know of teacher forcing (it feeds targets and durations); stage 2 trims by the config file.
+[[ "${inference_args}" != *--use_teacher_forcing* ]] || { log "Error: use --teacher_forcing true"; exit 2; }
+[[ "${train_args}" != *--trim_conf* ]] || { log "Error: set trim_conf in ${train_config}, not --train_args"; exit 2; }
 vc_stats_dir=${vc_stats_dir:-${expdir}/vc_stats}
 if [ -z "${tag}" ]; then
     tag=$(basename "${train_config}" .yaml)
@@ -92,6 +92,7 @@ fi
 [ "${train_nthreads}" -gt 0 ] || train_nthreads=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 if [ -z "${inference_tag}" ]; then
     inference_tag=$(echo "${inference_args}" | sed -e "s/--/_/g" -e "s/[ |=/]//g")
+    [ "${teacher_forcing}" = false ] || inference_tag="_use_teacher_forcingtrue${inference_tag}"
     inference_tag="${inference_tag#_}${inference_tag:+_}$(echo "${inference_model%.*}" | tr '/' '_')"
     [ "${vocoder_model}" = none ] || inference_tag+="_$(basename "$(dirname "${vocoder_model}")")"
 fi
@@ -250,8 +251,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
             _dur=${durdir}/${dset}
             mkdir -p "${vc_exp}/shape/${split}"
             for name in src_speech tgt_speech; do
-                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}/durations" \
-                    "${vc_stats_dir}/${split}/${name}_shape" > "${vc_exp}/shape/${split}/${name}_shape"
+                filter_keys "${_dur}/durations" "${vc_stats_dir}/${split}/${name}_shape" \
+                    > "${vc_exp}/shape/${split}/${name}_shape"
             done
             _all=$(wc -l < "${vc_stats_dir}/${split}/src_speech_shape")
             _kept=$(wc -l < "${vc_exp}/shape/${split}/src_speech_shape")
@@ -311,13 +312,11 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     log "Stage 7: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
-    _teacher=false
-    [[ ! "${inference_args}" =~ --use_teacher_forcing[\ =]true ]] || _teacher=true
     _pids=()
     for dset in ${test_sets}; do
         _data=${dumpdir}/raw/${dset}
         _dir=${vc_exp}/decode_${inference_tag}/${dset}
-        _sig="${inference_args} ${vocoder_model} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
+        _sig="${inference_args} ${teacher_forcing} ${vocoder_model} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
         is_done "${_dir}" "${_sig}" && continue
         {  # the test sets are decoded side by side
             _logdir=${_dir}/log
@@ -330,13 +329,13 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             [ -z "${inference_config}" ] || _opts+=(--config "${inference_config}")
             _src=${_data}/wav.scp
             cp "${_src}" "${_logdir}/keys.scp"
-            if [ "${_teacher}" = true ]; then  # teacher forcing needs the target audio and durations
+            if [ "${teacher_forcing}" = true ]; then  # teacher forcing needs the target audio and durations
                 _dur=${durdir}/${dset}/durations
                 # espnet's streaming loader reads its inputs in lockstep: give it the same utterances in each.
-                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/wav.scp" > "${_logdir}/wav.scp"
-                awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_dur}" "${_data}/tgt_wav.scp" > "${_logdir}/tgt_wav.scp"
+                filter_keys "${_dur}" "${_data}/wav.scp" > "${_logdir}/wav.scp"
+                filter_keys "${_dur}" "${_data}/tgt_wav.scp" > "${_logdir}/tgt_wav.scp"
                 _src=${_logdir}/wav.scp
-                _opts+=(--data_path_and_name_and_type "${_logdir}/tgt_wav.scp,tgt_speech,sound"
+                _opts+=(--use_teacher_forcing true --data_path_and_name_and_type "${_logdir}/tgt_wav.scp,tgt_speech,sound"
                     --data_path_and_name_and_type "${_dur},durations,text_int")
                 awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"
             fi

@@ -35,6 +35,7 @@ uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_con
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
 print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
 }
+filter_keys() { awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "$1" "$2"; }  # filter_keys KEYS FILE: FILE's lines whose id is in KEYS
 split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
     rm -f "$3/$4".*.scp
     awk -v n="$2" -v total="$(wc -l < "$1")" -v out="$3/$4" \

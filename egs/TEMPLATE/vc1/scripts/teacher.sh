@@ -22,13 +22,13 @@ train_nthreads=0      # CPU threads (0: every core)
 train_args=""         # more options for the teacher's vc_train, e.g. "--max_epoch 10"
 use_sids=false        # pass speaker ids (many-to-many)
 force=false           # retrain even when .done says it is up to date
-python=python3        # replaced by the venv's python once path.sh is sourced
+python=""            # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"
 log "$0 $*"
 . utils/parse_options.sh
 . ./path.sh
-python=$(command -v python || command -v python3)
+python=${python:-$(command -v python || command -v python3)}
 [ "${train_nthreads}" -gt 0 ] || train_nthreads=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 for f in "${teacher_config}" "${vc_stats_dir}/config.yaml"; do
     [ -f "${f}" ] || { log "Error: ${f:-(--teacher_config)} does not exist"; exit 2; }

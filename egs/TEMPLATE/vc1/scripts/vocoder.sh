@@ -20,7 +20,7 @@ step=1                    # first step to run (1 ground truth, 2 GTA decoding, 3
 stop_step=3               # last step to run
 vc_exp=""                 # trained VC model folder (config.yaml and checkpoints)
 vc_config=""              # the VC model's config (mel settings); default: <vc_exp>/config.yaml
-vc_model=valid.loss.best.pth  # VC checkpoint for GTA decoding; falls back to latest.pth
+vc_model=valid.loss.ave.pth # VC checkpoint for GTA decoding; falls back to valid.loss.best.pth, then latest.pth
 vocoder_config=""         # vocoder training config, e.g. conf/vocoder_hifigan.yaml
 vocoder_model=latest.pth  # vocoder checkpoint that fine-tuning starts from (and that decoding should use)
 train_set=train           # sets of dump/raw/ and of the durations folder
@@ -37,7 +37,7 @@ train_args=""             # extra options for both trainings, e.g. "--batch_size
 finetune_args=""          # extra options for fine-tuning only, e.g. "--max_epoch 20"
 use_sids=auto             # speaker ids for GTA decoding: auto = when the VC config sets tts_conf.spks > 1
 force=false               # redo steps whose .done marker says they are up to date
-python=python3            # replaced by the venv's python once path.sh is sourced
+python=""                 # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,13p' "$0")
 Options (default): see the variables at the top of $0, e.g. --vc_exp --vocoder_config --train_set (${train_set})
@@ -45,7 +45,7 @@ Options (default): see the variables at the top of $0, e.g. --vc_exp --vocoder_c
 log "$0 $*"
 . utils/parse_options.sh
 . ./path.sh
-python=$(command -v python || command -v python3)
+python=${python:-$(command -v python || command -v python3)}
 [ "${train_nthreads}" -gt 0 ] || train_nthreads=$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)
 
 [ -n "${vc_exp}" ] || { log "Error: --vc_exp is required"; exit 2; }
@@ -58,11 +58,10 @@ done
 tag=${tag:-$(basename "${vocoder_config}" .yaml)}
 gt_exp=${expdir}/voc_${tag}_gt
 gta_exp=${expdir}/voc_${tag}_gta
-_vc_model=${vc_exp}/${vc_model}
-if [ ! -e "${_vc_model}" ] && [ "${vc_model}" = valid.loss.best.pth ] && [ -e "${vc_exp}/latest.pth" ]; then
-    _vc_model=${vc_exp}/latest.pth
+if [ "${stop_step}" -ge 2 ]; then  # step 1 alone needs no VC model
+    _vc_model=$(best_model "${vc_exp}" "${vc_model}")
+    gta_dir=${vc_exp}/decode_gta_$(basename "${_vc_model}" .pth)
 fi
-gta_dir=${vc_exp}/decode_gta_$(basename "${_vc_model}" .pth)
 if [ "${use_sids}" = auto ]; then
     use_sids=$(uses_sids "${python}" "${vc_config}")
 fi
@@ -78,8 +77,7 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
         dset=${train_set} keys=${keys_train}
         [ "${split}" = train ] || { dset=${valid_set}; keys=${keys_valid}; }
         # Shape file: the target lengths of the utterances listed in KEYS (the sampler's key list).
-        awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${keys}" "${dumpdir}/raw/${dset}/tgt_utt2num_samples" \
-            > "${out}/shape/${split}_speech_shape"
+        filter_keys "${keys}" "${dumpdir}/raw/${dset}/tgt_utt2num_samples" > "${out}/shape/${split}_speech_shape"
         [ -s "${out}/shape/${split}_speech_shape" ] || { log "Error: no ${dset} utterance in ${keys}"; exit 1; }
         opts+=(--"${split}"_data_path_and_name_and_type "${dumpdir}/raw/${dset}/tgt_wav.scp,speech,sound"
             --"${split}"_shape_file "${out}/shape/${split}_speech_shape")
@@ -101,7 +99,6 @@ if [ "${step}" -le 1 ] && [ "${stop_step}" -ge 1 ]; then
 fi
 
 if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
-    [ -e "${_vc_model}" ] || { log "Error: no VC model ${_vc_model}; train it with vc.sh stage 5"; exit 1; }
     log "Step 2: teacher-forced (GTA) decoding with ${_vc_model} → ${gta_dir}/"
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
@@ -123,8 +120,7 @@ if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
         [ "${use_sids}" = false ] || _inputs+=("utt2src_sid src_sids text_int" "utt2tgt_sid tgt_sids text_int")
         for _input in "${_inputs[@]}"; do
             read -r _file _name _type <<< "${_input}"
-            awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "${_logdir}/keys.scp" "${_data}/${_file}" \
-                > "${_logdir}/${_file}"
+            filter_keys "${_logdir}/keys.scp" "${_data}/${_file}" > "${_logdir}/${_file}"
             _opts+=(--data_path_and_name_and_type "${_logdir}/${_file},${_name},${_type}")
         done
         _opts+=(--data_path_and_name_and_type "${_dur},durations,text_int")
@@ -133,8 +129,7 @@ if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
             "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
             --model_file "${_vc_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
             --use_teacher_forcing true --vocoder none "${_opts[@]}"
-        mkdir -p "${_dir}/denorm"
-        cat "${_logdir}"/output.*/denorm/feats.scp | LC_ALL=C sort > "${_dir}/denorm/feats.scp"
+        scripts/merge_decode.sh "${_logdir}" "${_dir}"
         log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") GTA mels in ${_dir}/denorm/feats.scp"
         mark_done "${_dir}" "${_sig}"
     done
