@@ -82,7 +82,7 @@ def decode(model_file: Path, vc_config: str, valid: Path, device: str) -> None:
     import torch
 
     from espnet2_vc.utils.config import mel_config
-    from espnet2_vc.vocoder.hifigan import log_mel_extractor
+    from espnet2_vc.vocoder.hifigan_training import log_mel_extractor
     from espnet2_vc.vocoder.registry import build_vocoder
 
     mel = mel_config(vc_config)

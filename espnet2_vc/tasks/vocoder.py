@@ -56,7 +56,7 @@ from espnet2_vc.vocoder.checks import (
     fill_mel_conf,
     mel_differences,
 )
-from espnet2_vc.vocoder.hifigan import HiFiGANVocoderModel
+from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
 from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
 
 generator_choices = ClassChoices(

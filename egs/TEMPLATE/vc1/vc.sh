@@ -38,6 +38,7 @@ use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the conf
 duration_method=dtw # stage 4: dtw (mel-cepstral DTW) or teacher (attention of an autoregressive VTN)
 teacher_config=""   # the teacher's training config for --duration_method teacher (conf/teacher_*.yaml)
 teacher_args=""     # more options for the teacher's vc_train
+teacher_model=latest.pth # its checkpoint: attention sharpens to the end, while the valid loss (stop token) rises
 durations_opts=""   # more options for espnet2_vc.bin.extract_durations, e.g. "--focus_rate_threshold 0.3"
 # Vocoder (stage 6)
 vocoder_config=""   # HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
@@ -205,7 +206,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
                 --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
                 --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
                 --force "${force}" --train_args "${teacher_args}"
-            _model=$(best_model "${teacher_exp}" valid.loss.ave.pth)
+            _model=$(best_model "${teacher_exp}" "${teacher_model}")
             _method+=(--teacher_config "${teacher_exp}/config.yaml" --teacher_model "${_model}")
             _teacher_sig="${_model} $(signature "${teacher_exp}/.done")" ;;
         *) log "Error: --duration_method must be dtw or teacher, not '${duration_method}'"; exit 2 ;;

@@ -155,3 +155,16 @@ def test_alignment_heads_are_the_guided_ones():
     model = tiny(2, dlayers=3, num_layers_applied_guided_attn=2, num_heads_applied_guided_attn=1)
     assert model.alignment_heads == [(1, 0), (2, 0)]
     assert tiny(2, use_guided_attn_loss=False).alignment_heads is None
+
+
+def test_padding_does_not_change_an_utterances_mel():
+    model = tiny(2, dprenet_dropout_rate=0.0, postnet_layers=2, postnet_chans=8).eval()
+    data = batch()
+    seen = []
+    hook = model.criterion.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    with torch.no_grad():
+        model(**data)
+        model(src_feats=data["src_feats"][1:, :9], src_feats_lengths=data["src_feats_lengths"][1:],
+              feats=data["feats"][1:, :10], feats_lengths=data["feats_lengths"][1:])  # fmt: skip
+    hook.remove()
+    torch.testing.assert_close(seen[0][1, :10], seen[1][0, :10], atol=1e-5, rtol=1e-4)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from espnet2.gan_tts.hifigan import HiFiGANGenerator, HiFiGANMultiScaleMultiPeriodDiscriminator
 
-from espnet2_vc.vocoder.hifigan import HiFiGANVocoderModel, mel_floor
+from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel, mel_floor
 
 MEL = dict(fs=8000, n_fft=256, win_length=256, hop_length=64, window="hann", center=True, n_mels=20, fmin=0,
            fmax=4000, htk=False, log_base=10.0)  # fmt: skip
