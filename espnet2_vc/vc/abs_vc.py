@@ -31,6 +31,17 @@ class AbsVC(torch.nn.Module, ABC):
     requires_source_pitch: bool = False
     requires_source_energy: bool = False
 
+    def takes(self, condition: str) -> bool:
+        """Whether the network takes ``condition``: ``durations``, ``pitch``, ``energy``, ``src_pitch`` or
+        ``src_energy`` (the ``requires_*`` attributes by the data name)."""
+        return {
+            "durations": self.requires_durations,
+            "pitch": self.requires_pitch,
+            "energy": self.requires_energy,
+            "src_pitch": self.requires_source_pitch,
+            "src_energy": self.requires_source_energy,
+        }[condition]
+
     @abstractmethod
     def forward(
         self,

@@ -90,12 +90,15 @@ class ESPnetVCModel(AbsESPnetModel):
         self.energy_extract = energy_extract
         self.energy_normalize = energy_normalize
         self.tts = tts
-        for name in ("pitch", "energy"):
-            needs = getattr(tts, f"requires_{name}", False) or getattr(tts, f"requires_source_{name}", False)
-            if needs and getattr(self, f"{name}_extract") is None:
+        for name, extractor in self._extractors().items():
+            if (tts.takes(name) or tts.takes(f"src_{name}")) and extractor is None:
                 raise ValueError(
                     f"the network converts {name} (--tts_conf use_{name}=true) but --{name}_extract is not set"
                 )
+
+    def _extractors(self) -> Dict[str, Optional[AbsFeatsExtract]]:
+        """The prosody extractors by what they extract (``pitch``, ``energy``)."""
+        return {"pitch": self.pitch_extract, "energy": self.energy_extract}
 
     def _side(
         self, data: Dict[str, torch.Tensor], feats_key: str, speech_key: str
@@ -116,9 +119,7 @@ class ESPnetVCModel(AbsESPnetModel):
             speech = data.get(speech_key)
             if speech is None:
                 raise ValueError(f"the network needs {key}: give the dumped '{key}' data or '{speech_key}'")
-            value, _ = getattr(self, f"{name}_extract")(
-                speech, data[f"{speech_key}_lengths"], feats_lengths=feats_lengths
-            )
+            value, _ = self._extractors()[name](speech, data[f"{speech_key}_lengths"], feats_lengths=feats_lengths)
         return value[:, : int(feats_lengths.max())]
 
     def _features(self, data: Dict[str, torch.Tensor], normalize: bool) -> Dict[str, torch.Tensor]:
@@ -136,13 +137,13 @@ class ESPnetVCModel(AbsESPnetModel):
             raise ValueError("no source input: give 'src_speech' (waveforms) or 'src_feats' (dumped features)")
         out.update(src_feats=src_feats, src_feats_lengths=src_lengths)
         for name in ("pitch", "energy"):
-            if getattr(self.tts, f"requires_source_{name}", False):
+            if self.tts.takes(f"src_{name}"):
                 out[f"src_{name}"] = self._prosody(name, f"src_{name}", data, "src_speech", src_lengths)
         feats, feats_lengths = self._side(data, "tgt_feats", "tgt_speech")
         if feats is not None:
             out.update(feats=feats, feats_lengths=feats_lengths)
-            for name in ("pitch", "energy"):
-                if getattr(self, f"{name}_extract") is not None:
+            for name, extractor in self._extractors().items():
+                if extractor is not None:
                     out[name] = self._prosody(name, name, data, "tgt_speech", feats_lengths)
         if normalize:
             for name in ("src_pitch", "src_energy"):  # the source's own contour, per utterance
@@ -212,8 +213,7 @@ class ESPnetVCModel(AbsESPnetModel):
 
     def _conditions(self, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """``batch`` without the pitch / energy the network does not take (see :mod:`espnet2_vc.vc.abs_vc`)."""
-        unused = [name for name in ("pitch", "energy", "src_pitch", "src_energy")
-                  if not getattr(self.tts, f"requires_{name.replace('src_', 'source_')}")]  # fmt: skip
+        unused = [name for name in ("pitch", "energy", "src_pitch", "src_energy") if not self.tts.takes(name)]
         return {k: v for k, v in batch.items() if k not in unused}
 
     def collect_feats(

@@ -1,6 +1,6 @@
 """Encoder / decoder stacks for NARS2S, built from espnet's transformer and conformer blocks."""
 
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional
 
 import torch
 from espnet.nets.pytorch_backend.conformer.encoder import Encoder as ConformerEncoder
@@ -51,8 +51,7 @@ def padding_safe_convolutions(encoder: torch.nn.Module) -> torch.nn.Module:
 
 def build_blocks(
     block_type: str,
-    idim: int,
-    input_layer: Optional[Union[str, torch.nn.Module]],
+    *,
     adim: int,
     aheads: int,
     units: int,
@@ -65,12 +64,11 @@ def build_blocks(
     conformer_kernel_size: int,
     common: Dict[str, Any],
 ) -> torch.nn.Module:
-    """Build a stack of self-attention blocks mapping (B, T, idim) to (B, T, adim).
+    """Build a stack of self-attention blocks mapping (B, T, adim) to (B, T, adim) (no input layer: the
+    callers project and mask their inputs themselves).
 
     Args:
         block_type: ``transformer`` or ``conformer``.
-        idim: Input dimension (ignored when ``input_layer`` is None).
-        input_layer: ``linear`` for a projection of the inputs, None when the inputs already have ``adim``.
         adim: Attention dimension.
         aheads: Attention heads.
         units: Feed-forward units.
@@ -85,12 +83,12 @@ def build_blocks(
             ``positionwise_conv_kernel_size``, ``use_scaled_pos_enc`` and the ``conformer_*`` options).
     """
     kwargs = dict(
-        idim=idim,
+        idim=0,
         attention_dim=adim,
         attention_heads=aheads,
         linear_units=units,
         num_blocks=layers,
-        input_layer=input_layer,
+        input_layer=None,
         dropout_rate=dropout_rate,
         positional_dropout_rate=positional_dropout_rate,
         attention_dropout_rate=attn_dropout_rate,

@@ -141,8 +141,6 @@ class NARS2S(AbsVC):
         if reduction_factor < 1:
             raise ValueError(f"reduction_factor must be >= 1: {reduction_factor}")
         self.idim, self.odim, self._r = idim, odim, reduction_factor
-        self.use_teacher_forcing_pitch = use_teacher_forcing_pitch
-        self.use_teacher_forcing_energy = use_teacher_forcing_energy
         self.validate_like_inference = validate_like_inference
         self.stop_gradient_from_duration_predictor = stop_gradient_from_duration_predictor
         self.requires_pitch, self.requires_energy = use_pitch, use_energy
@@ -168,10 +166,19 @@ class NARS2S(AbsVC):
             torch.nn.ReLU(),
         )
         self.encoder = build_blocks(
-            encoder_type, 0, None, adim, aheads, eunits, elayers,
-            transformer_enc_dropout_rate, transformer_enc_positional_dropout_rate, transformer_enc_attn_dropout_rate,
-            encoder_normalize_before, encoder_concat_after, conformer_enc_kernel_size, common,
-        )  # fmt: skip
+            encoder_type,
+            adim=adim,
+            aheads=aheads,
+            units=eunits,
+            layers=elayers,
+            dropout_rate=transformer_enc_dropout_rate,
+            positional_dropout_rate=transformer_enc_positional_dropout_rate,
+            attn_dropout_rate=transformer_enc_attn_dropout_rate,
+            normalize_before=encoder_normalize_before,
+            concat_after=encoder_concat_after,
+            conformer_kernel_size=conformer_enc_kernel_size,
+            common=common,
+        )
         self.spks = spks if spks is not None and spks > 1 else None
         if self.spks is not None:
             self.src_sid_emb = torch.nn.Embedding(self.spks, adim)
@@ -183,22 +190,46 @@ class NARS2S(AbsVC):
             kernel_size=duration_predictor_kernel_size,
             dropout_rate=duration_predictor_dropout_rate,
         )
+        # Attribute names (and so checkpoint keys) "pitch" / "energy"; self.converters() maps them by name.
         self.pitch = VarianceConverter(
-            adim, pitch_predictor_layers, pitch_predictor_chans, pitch_predictor_kernel_size, pitch_predictor_dropout,
-            pitch_embed_kernel_size, pitch_embed_dropout, self.requires_source_pitch,
-            stop_gradient_from_pitch_predictor,
+            adim=adim,
+            n_layers=pitch_predictor_layers,
+            n_chans=pitch_predictor_chans,
+            kernel_size=pitch_predictor_kernel_size,
+            dropout_rate=pitch_predictor_dropout,
+            embed_kernel_size=pitch_embed_kernel_size,
+            embed_dropout_rate=pitch_embed_dropout,
+            use_source=self.requires_source_pitch,
+            stop_gradient=stop_gradient_from_pitch_predictor,
+            teacher_forcing=use_teacher_forcing_pitch,
         ) if use_pitch else None  # fmt: skip
         self.energy = VarianceConverter(
-            adim, energy_predictor_layers, energy_predictor_chans, energy_predictor_kernel_size,
-            energy_predictor_dropout, energy_embed_kernel_size, energy_embed_dropout, self.requires_source_energy,
-            stop_gradient_from_energy_predictor,
+            adim=adim,
+            n_layers=energy_predictor_layers,
+            n_chans=energy_predictor_chans,
+            kernel_size=energy_predictor_kernel_size,
+            dropout_rate=energy_predictor_dropout,
+            embed_kernel_size=energy_embed_kernel_size,
+            embed_dropout_rate=energy_embed_dropout,
+            use_source=self.requires_source_energy,
+            stop_gradient=stop_gradient_from_energy_predictor,
+            teacher_forcing=use_teacher_forcing_energy,
         ) if use_energy else None  # fmt: skip
         self.length_regulator = LengthRegulator()
         self.decoder = build_blocks(
-            decoder_type, 0, None, adim, aheads, dunits, dlayers,
-            transformer_dec_dropout_rate, transformer_dec_positional_dropout_rate, transformer_dec_attn_dropout_rate,
-            decoder_normalize_before, decoder_concat_after, conformer_dec_kernel_size, common,
-        )  # fmt: skip
+            decoder_type,
+            adim=adim,
+            aheads=aheads,
+            units=dunits,
+            layers=dlayers,
+            dropout_rate=transformer_dec_dropout_rate,
+            positional_dropout_rate=transformer_dec_positional_dropout_rate,
+            attn_dropout_rate=transformer_dec_attn_dropout_rate,
+            normalize_before=decoder_normalize_before,
+            concat_after=decoder_concat_after,
+            conformer_kernel_size=conformer_dec_kernel_size,
+            common=common,
+        )
         self.feat_out = torch.nn.Linear(adim, odim * reduction_factor)
         self.postnet = (
             Postnet(idim=idim, odim=odim, n_layers=postnet_layers, n_chans=postnet_chans, n_filts=postnet_filts,
@@ -208,6 +239,10 @@ class NARS2S(AbsVC):
         if init_type != "pytorch":
             initialize(self, init_type)
         self.criterion = NARS2SLoss()
+
+    def converters(self) -> Dict[str, VarianceConverter]:
+        """The variance converters this model has, by the name of what they convert (``pitch``, ``energy``)."""
+        return {name: conv for name, conv in (("pitch", self.pitch), ("energy", self.energy)) if conv is not None}
 
     @property
     def reduction_factor(self) -> int:
@@ -243,10 +278,7 @@ class NARS2S(AbsVC):
         """Run the pitch / energy converters; ``tgt`` values given are embedded (teacher forcing)."""
         preds = {}
         embs = 0
-        for name in ("pitch", "energy"):
-            conv = getattr(self, name)
-            if conv is None:
-                continue
+        for name, conv in self.converters().items():
             source = src.get(name)
             if source is not None:
                 source = pool_frames(source, slens * self._r, self._r, pad=False)[:, : hs.size(1)]
@@ -291,16 +323,14 @@ class NARS2S(AbsVC):
 
         # Targets per source frame: reduce the target frames, then average over each source frame's span.
         refs = {}
-        for name, value in (("pitch", pitch), ("energy", energy)):
-            if getattr(self, name) is not None:
-                if value is None:
-                    raise ValueError(f"this model converts {name} (use_{name}: true): configure --{name}_extract")
-                refs[name] = average_by_duration(pool_frames(value, feats_lengths, r, pad=True), ds)
+        values = {"pitch": pitch, "energy": energy}
+        for name in self.converters():
+            if values[name] is None:
+                raise ValueError(f"this model converts {name} (use_{name}: true): configure --{name}_extract")
+            refs[name] = average_by_duration(pool_frames(values[name], feats_lengths, r, pad=True), ds)
         inference_like = not self.training and self.validate_like_inference
-        forced = {
-            name: ref for name, ref in refs.items()
-            if not inference_like and getattr(self, f"use_teacher_forcing_{name}")
-        }  # fmt: skip
+        converters = self.converters()
+        forced = {name: ref for name, ref in refs.items() if not inference_like and converters[name].teacher_forcing}
         hs, preds = self._variances(hs, pad_masks, slens, {"pitch": src_pitch, "energy": src_energy}, forced)
         hs = self.length_regulator(hs, ds)  # (B, N_tgt, adim)
         before, after = self._decode(hs, tlens)
@@ -352,8 +382,10 @@ class NARS2S(AbsVC):
             if ds.size(1) != hs.size(1):
                 raise ValueError(f"{durations.numel()} durations given for {hs.size(1)} reduced source frames")
         forced = {}
-        for name, value in (("pitch", pitch), ("energy", energy)):
-            if value is not None and getattr(self, name) is not None:
+        values = {"pitch": pitch, "energy": energy}
+        for name in self.converters():
+            value = values[name]
+            if value is not None:
                 lens = value.new_tensor([value.size(0)], dtype=torch.long)
                 forced[name] = average_by_duration(pool_frames(value.unsqueeze(0), lens, r, pad=True), ds)
         src = {

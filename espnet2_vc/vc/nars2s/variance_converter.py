@@ -34,6 +34,7 @@ class VarianceConverter(torch.nn.Module):
         embed_dropout_rate: float = 0.5,
         use_source: bool = False,
         stop_gradient: bool = False,
+        teacher_forcing: bool = True,
     ):
         """Initialize.
 
@@ -47,9 +48,11 @@ class VarianceConverter(torch.nn.Module):
             embed_dropout_rate: Dropout after the value embedding.
             use_source: Condition the predictor on the source value.
             stop_gradient: Do not back-propagate the predictor loss into the encoder.
+            teacher_forcing: In training the owner embeds the ground truth (True) or the prediction (False).
         """
         super().__init__()
         self.stop_gradient = stop_gradient
+        self.teacher_forcing = teacher_forcing
         self.predictor = VariancePredictor(
             idim=adim, n_layers=n_layers, n_chans=n_chans, kernel_size=kernel_size, dropout_rate=dropout_rate
         )
