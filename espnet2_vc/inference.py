@@ -9,8 +9,8 @@ from typing import Any, Dict, Optional, Tuple, Union
 import numpy as np
 import torch
 
+from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.utils.config import mel_config
-from espnet2_vc.utils.dump import TrimSettings
 from espnet2_vc.vocoder.registry import build_vocoder
 
 

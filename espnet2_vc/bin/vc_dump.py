@@ -6,8 +6,9 @@ import logging
 import sys
 from typing import List, Optional
 
+from espnet2_vc.data.dump import DumpSettings, dump_set
+from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.utils.config import mel_config
-from espnet2_vc.utils.dump import DumpSettings, TrimSettings, dump_set
 
 
 def get_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from espnet2.train.trainer import Trainer
 from espnet2.utils.nested_dict_action import NestedDictAction
 from typeguard import typechecked
 
+from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.tasks.registries import (
     class_choices_list,
     energy_extractor_choices,
@@ -34,7 +35,6 @@ from espnet2_vc.utils.config import (
     class_defaults,
     load_saved_args,
 )
-from espnet2_vc.utils.dump import TrimSettings
 from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
@@ -81,7 +81,7 @@ class VCTask(AbsTask):
         group.add_argument(
             "--trim_conf", action=NestedDictAction, default=dict(),
             help="edge-silence trimming of the input audio: stage 2 dumps with it and VoiceConverter converts a "
-            "wav with it (keys trim, trim_db, trim_margin; defaults: espnet2_vc.utils.dump.TrimSettings)",
+            "wav with it (keys trim, trim_db, trim_margin; defaults: espnet2_vc.data.trim.TrimSettings)",
         )  # fmt: skip
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)

@@ -135,7 +135,7 @@ print(m(sys.argv[1])["fs"])' "${train_config}")
         exit 2
     fi
     fs=${_conf_fs}
-    _trim=$("${python}" -c 'import sys; from espnet2_vc.utils.dump import TrimSettings as T
+    _trim=$("${python}" -c 'import sys; from espnet2_vc.data.trim import TrimSettings as T
 print(T.from_config(sys.argv[1]))' "${train_config}")
     log "Stage 2: dump audio at ${fs} Hz (resample, trim edge silence, length filters) → ${dumpdir}/raw/"
     # Train first: its spk2sid is reused by the other sets.

@@ -8,7 +8,8 @@ import pytest
 import soundfile as sf
 
 from espnet2_vc.bin.vc_dump import main
-from espnet2_vc.utils.dump import DumpSettings, dump_set, trim_edges
+from espnet2_vc.data.dump import DumpSettings, dump_set
+from espnet2_vc.data.trim import trim_edges
 from espnet2_vc.utils.kaldi import read_kaldi as read_map
 
 FS_IN = 8000
@@ -68,9 +69,9 @@ def test_trim_keeps_the_middle_silence() -> None:
 
 def test_trim_of_silent_and_tiny_signals() -> None:
     """A silent signal has nothing to keep; a signal shorter than a frame is handled."""
-    assert trim_edges(np.zeros(16000, dtype=np.float32), 16000) == (0, 0)
-    assert trim_edges(np.zeros(0, dtype=np.float32), 16000) == (0, 0)
-    assert trim_edges(tone(0.01, 16000), 16000) == (0, 160)
+    assert trim_edges(np.zeros(16000, dtype=np.float32), 16000, 40.0, 0.05) == (0, 0)
+    assert trim_edges(np.zeros(0, dtype=np.float32), 16000, 40.0, 0.05) == (0, 0)
+    assert trim_edges(tone(0.01, 16000), 16000, 40.0, 0.05) == (0, 160)
 
 
 def test_dump_set(tmp_path: Path) -> None:

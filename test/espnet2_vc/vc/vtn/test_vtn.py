@@ -97,8 +97,8 @@ def test_overfits_one_real_pair_with_a_near_diagonal_attention(arctic_dir, tmp_p
     """A tiny VTN with a strong guided-attention loss memorises one trimmed kathleen→fraser pair; its chosen
     head is then focused (focus rate ≥ 0.2, 15× uniform) and near the diagonal (its attention mass lies on
     average within 10 % of the utterance of it: 7 % measured; the untrained model's 33 %), and L1 falls ≥ 1.5×."""
+    from espnet2_vc.data.trim import TrimSettings
     from espnet2_vc.tasks.vc import VCTask
-    from espnet2_vc.utils.dump import TrimSettings
 
     utt, trim = "arctic_a0004", TrimSettings.from_conf({})
     wavs = []
