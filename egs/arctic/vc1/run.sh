@@ -3,6 +3,8 @@
 # e.g. --srcspk slt --tgtspk bdl). Split: see local/data.sh (last 5% of the sorted ids eval, 5% dev).
 #   ./run.sh --db_root /path/to/folder/with/cmu_us_xxx_arctic --ngpu 0     # 2 CPU cores, ~1 h, Griffin-Lim
 #   ./run.sh --db_root ... --ngpu 1 --train_config conf/train.yaml --vocoder_config conf/vocoder_hifigan.yaml
+#   ./run.sh --db_root ... --ngpu 0 --duration_method teacher --teacher_config conf/teacher_vtn_cpu.yaml \
+#       --tag train_cpu_teacher   # durations from a VTN teacher's attention instead of DTW (doc/durations.md)
 # The default is the CPU system (conf/train_cpu.yaml, decoded with Griffin-Lim); the second line is the
 # paper-size model with a HiFi-GAN trained on ground-truth and then predicted mels (a GPU). doc/recipes.md.
 set -euo pipefail
