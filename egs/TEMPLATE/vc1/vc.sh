@@ -129,7 +129,7 @@ fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     _conf_fs=$("${python}" -c 'import sys; from espnet2_vc.utils.config import mel_config as m
-print(m(sys.argv[1])["fs"])' "${train_config}")
+print(m(sys.argv[1])["fs"])' "${train_config}" | tail -n 1)  # espnet may print a notice on import
     if [ -n "${fs}" ] && [ "${fs}" != "${_conf_fs}" ]; then
         log "Error: --fs ${fs} differs from ${train_config}'s feats_extract_conf fs ${_conf_fs}; set it in one place"
         exit 2
