@@ -51,7 +51,9 @@ def spectrogram_png(wav: np.ndarray, fs: int, path: Path, xmax_s: float, fmax_hz
     from scipy.signal import stft
 
     n_fft = 1 << int(np.ceil(np.log2(0.032 * fs)))
-    _, _, spec = stft(wav, fs=fs, nperseg=n_fft, noverlap=n_fft * 3 // 4)
+    # A clip shorter than one window (a degenerate conversion) is still drawn: zero-padded to one window.
+    padded = np.pad(wav, (0, max(0, n_fft - len(wav))))
+    _, _, spec = stft(padded, fs=fs, nperseg=n_fft, noverlap=n_fft * 3 // 4)
     db = 20.0 * np.log10(np.abs(spec) + 1e-10)
     db -= db.max()
     fig, ax = plt.subplots(figsize=(4, 2), dpi=80)

@@ -113,3 +113,14 @@ def test_page_in_headless_chromium(page_dir, tmp_path):
     image = np.asarray(matplotlib.image.imread(shot))
     assert image.shape[:2] == (900, 1100)
     assert image[..., :3].std() > 0.05  # not a blank page
+
+
+def test_a_clip_shorter_than_one_window_is_drawn(tmp_path):
+    """A degenerate conversion (256 samples at 16 kHz) gets its spectrogram, not a crash of stage 8."""
+    from espnet2_vc.evaluate.page import write_samples
+
+    sf.write(tmp_path / "short.wav", np.zeros(256, dtype=np.float32), 16000)
+    sf.write(tmp_path / "long.wav", 0.1 * np.ones(16000, dtype=np.float32), 16000)
+    paths = {"converted": str(tmp_path / "short.wav"), "target": str(tmp_path / "long.wav")}
+    files = write_samples(tmp_path, "u1", paths)
+    assert (tmp_path / files["converted"]["image"]).exists() and (tmp_path / files["target"]["image"]).exists()
