@@ -75,7 +75,7 @@ if [ "${stop_stage}" -ge 2 ] && [ ! -f "${train_config}" ]; then  # stage 1 alon
 fi
 # Stage 7 must know of teacher forcing (it feeds targets and durations); stage 2 trims by the config file.
 [[ "${inference_args}" != *--use_teacher_forcing* ]] || { log "Error: use --teacher_forcing true"; exit 2; }
-[[ "${train_args}" != *--trim_conf* ]] || { log "Error: set trim_conf in ${train_config}, not --train_args"; exit 2; }
+[[ "${train_args}" != *--trim_conf* ]] || { log "Error: set trim_conf in ${train_config}, not in --train_args"; exit 2; }
 vc_stats_dir=${vc_stats_dir:-${expdir}/vc_stats}
 if [ -z "${tag}" ]; then
     tag=$(basename "${train_config}" .yaml)
