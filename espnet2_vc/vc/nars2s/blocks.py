@@ -1,6 +1,6 @@
 """Encoder / decoder stacks for NARS2S, built from espnet's transformer and conformer blocks."""
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 import torch
 from espnet.nets.pytorch_backend.conformer.encoder import Encoder as ConformerEncoder
@@ -20,33 +20,6 @@ def bounded_layer_norms(module: torch.nn.Module) -> torch.nn.Module:
         if isinstance(m, torch.nn.LayerNorm):
             m.eps = max(m.eps, LAYER_NORM_EPS)
     return module
-
-
-def padding_safe_convolutions(encoder: torch.nn.Module) -> torch.nn.Module:
-    """Zero the padded frames at the input of every conformer convolution module of ``encoder``.
-
-    espnet's ``ConvolutionModule`` takes no mask: the block's feed-forward and attention leave non-zero values
-    on padded frames (LayerNorm's bias), and the depthwise convolution mixed them into an utterance's last
-    valid frames, so its output depended on the longest utterance of its batch (and training saw ends that
-    single-utterance inference never does). Hooks only: parameters and checkpoints are unchanged, and an
-    unpadded input is untouched.
-    """
-
-    def remember_mask(module: torch.nn.Module, args: tuple) -> None:
-        masks = args[1] if len(args) > 1 else None  # (B, 1, T), True on valid frames
-        module._valid_frames = None if masks is None else masks.transpose(1, 2)
-
-    def zero_padding(conv: torch.nn.Module, args: tuple) -> Optional[tuple]:
-        valid = getattr(encoder, "_valid_frames", None)
-        if valid is None or valid.size(1) != args[0].size(1):
-            return None
-        return (args[0] * valid.to(args[0].dtype),) + tuple(args[1:])
-
-    encoder.register_forward_pre_hook(remember_mask)
-    for layer in encoder.encoders:
-        if getattr(layer, "conv_module", None) is not None:
-            layer.conv_module.register_forward_pre_hook(zero_padding)
-    return encoder
 
 
 def build_blocks(
@@ -101,7 +74,7 @@ def build_blocks(
         pos_enc = ScaledPositionalEncoding if common["use_scaled_pos_enc"] else PositionalEncoding
         return bounded_layer_norms(TransformerEncoder(pos_enc_class=pos_enc, **kwargs))
     if block_type == "conformer":
-        return padding_safe_convolutions(bounded_layer_norms(ConformerEncoder(
+        return bounded_layer_norms(ConformerEncoder(
             macaron_style=common["use_macaron_style_in_conformer"],
             pos_enc_layer_type=common["conformer_pos_enc_layer_type"],
             selfattention_layer_type=common["conformer_self_attn_layer_type"],
@@ -109,5 +82,5 @@ def build_blocks(
             use_cnn_module=common["use_cnn_in_conformer"],
             cnn_module_kernel=conformer_kernel_size,
             **kwargs,
-        )))
+        ))
     raise ValueError(f"block type must be one of {BLOCK_TYPES}: {block_type}")

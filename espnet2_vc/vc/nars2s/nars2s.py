@@ -18,7 +18,6 @@ from espnet2.torch_utils.initialize import initialize
 from typeguard import typechecked
 
 from espnet2_vc.vc.abs_vc import AbsVC
-from espnet2_vc.vc.masking import masked_postnet
 from espnet2_vc.vc.nars2s.blocks import build_blocks
 from espnet2_vc.vc.nars2s.loss import NARS2SLoss
 from espnet2_vc.vc.nars2s.variance_converter import VarianceConverter
@@ -291,8 +290,7 @@ class NARS2S(AbsVC):
         masks = None if nlens is None else (~make_pad_mask(nlens, maxlen=hs.size(1))).to(hs.device).unsqueeze(-2)
         zs, _ = self.decoder(hs, masks)
         before = self.feat_out(zs).view(zs.size(0), -1, self.odim)
-        frames = None if nlens is None else nlens * self._r
-        after = before if self.postnet is None else masked_postnet(self.postnet, before, frames)
+        after = before if self.postnet is None else before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
         return before, after
 
     def forward(

@@ -25,7 +25,6 @@ from typeguard import typechecked
 
 from espnet2_vc.durations.attention import attention_durations, best_head
 from espnet2_vc.vc.abs_vc import AbsAttentionVC
-from espnet2_vc.vc.masking import masked_postnet
 from espnet2_vc.vc.nars2s.blocks import bounded_layer_norms
 from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths, stack_frames
 
@@ -192,14 +191,11 @@ class VTN(AbsAttentionVC):
         y_masks = _valid(tlens, ys.size(1)).to(ys.device).unsqueeze(-2)
         y_masks = y_masks & subsequent_mask(ys.size(1), device=ys.device).unsqueeze(0)
         zs, _ = self.decoder(ys_in, y_masks, hs, h_masks)
-        return self._outputs(zs, tlens)
+        return self._outputs(zs)
 
-    def _outputs(
-        self, zs: torch.Tensor, tlens: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _outputs(self, zs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         before = self.feat_out(zs).view(zs.size(0), -1, self.odim)
-        frames = None if tlens is None else tlens * self._r
-        after = before if self.postnet is None else masked_postnet(self.postnet, before, frames)
+        after = before if self.postnet is None else before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
         return before, after, self.prob_out(zs).view(zs.size(0), -1)
 
     def _src_attentions(self) -> torch.Tensor:
