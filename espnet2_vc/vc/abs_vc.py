@@ -93,6 +93,24 @@ class AbsVC(torch.nn.Module, ABC):
         """Frames per network step (1 when the network does not reduce)."""
         return 1
 
+    def _init_speakers(self, spks: Optional[int], dim: int) -> None:
+        """Source and target speaker embeddings (``src_sid_emb`` / ``tgt_sid_emb``) of a many-to-many network
+        (``spks`` > 1); none for one pair (``spks`` None or 1)."""
+        self.spks = spks if spks is not None and spks > 1 else None
+        if self.spks is not None:
+            self.src_sid_emb = torch.nn.Embedding(self.spks, dim)
+            self.tgt_sid_emb = torch.nn.Embedding(self.spks, dim)
+
+    def _add_speakers(
+        self, hs: torch.Tensor, src_sids: Optional[torch.Tensor], tgt_sids: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        """``hs`` (B, N, dim) plus the pair's two speaker embeddings (ids (B, 1) or (B,)); ``hs`` for one pair."""
+        if self.spks is None:
+            return hs
+        if src_sids is None or tgt_sids is None:
+            raise ValueError(f"this model converts between {self.spks} speakers: give src_sids and tgt_sids")
+        return hs + (self.src_sid_emb(src_sids.view(-1)) + self.tgt_sid_emb(tgt_sids.view(-1))).unsqueeze(1)
+
 
 class AbsAttentionVC(AbsVC):
     """A network whose decoder attends to the source: it can teach durations (``--duration_method teacher``)."""

@@ -22,6 +22,17 @@ def bounded_layer_norms(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
+def input_projection(idim: int, adim: int, dropout_rate: float) -> torch.nn.Module:
+    """(B, N, idim) → (B, N, adim): linear, LayerNorm, dropout, ReLU.
+
+    It runs outside the blocks so that the caller can zero the padded frames after it: a LayerNorm over an
+    all-zero padded frame would otherwise blow up the gradients (see :data:`LAYER_NORM_EPS`).
+    """
+    return torch.nn.Sequential(
+        torch.nn.Linear(idim, adim), torch.nn.LayerNorm(adim), torch.nn.Dropout(dropout_rate), torch.nn.ReLU()
+    )
+
+
 def build_blocks(
     block_type: str,
     *,

@@ -18,7 +18,8 @@ from espnet2.torch_utils.initialize import initialize
 from typeguard import typechecked
 
 from espnet2_vc.vc.abs_vc import AbsVC
-from espnet2_vc.vc.nars2s.blocks import build_blocks
+from espnet2_vc.vc.masking import mask_padding, valid_frames
+from espnet2_vc.vc.nars2s.blocks import build_blocks, input_projection
 from espnet2_vc.vc.nars2s.loss import NARS2SLoss
 from espnet2_vc.vc.nars2s.variance_converter import VarianceConverter
 from espnet2_vc.vc.reduction import (
@@ -156,14 +157,7 @@ class NARS2S(AbsVC):
             conformer_activation_type=conformer_activation_type,
             use_cnn_in_conformer=use_cnn_in_conformer,
         )
-        # The input projection runs outside the blocks so that padded frames can be masked after it: a
-        # LayerNorm over an all-zero padded frame would otherwise blow up the gradients.
-        self.input_layer = torch.nn.Sequential(
-            torch.nn.Linear(idim * reduction_factor, adim),
-            torch.nn.LayerNorm(adim),
-            torch.nn.Dropout(transformer_enc_dropout_rate),
-            torch.nn.ReLU(),
-        )
+        self.input_layer = input_projection(idim * reduction_factor, adim, transformer_enc_dropout_rate)
         self.encoder = build_blocks(
             encoder_type,
             adim=adim,
@@ -178,10 +172,7 @@ class NARS2S(AbsVC):
             conformer_kernel_size=conformer_enc_kernel_size,
             common=common,
         )
-        self.spks = spks if spks is not None and spks > 1 else None
-        if self.spks is not None:
-            self.src_sid_emb = torch.nn.Embedding(self.spks, adim)
-            self.tgt_sid_emb = torch.nn.Embedding(self.spks, adim)
+        self._init_speakers(spks, adim)
         self.duration_predictor = DurationPredictor(
             idim=adim,
             n_layers=duration_predictor_layers,
@@ -237,6 +228,7 @@ class NARS2S(AbsVC):
         )  # fmt: skip
         if init_type != "pytorch":
             initialize(self, init_type)
+        mask_padding(self)
         self.criterion = NARS2SLoss()
 
     def converters(self) -> Dict[str, VarianceConverter]:
@@ -258,13 +250,19 @@ class NARS2S(AbsVC):
         """(B, T_src, idim) → (B, N_src, adim), conditioned on the speakers."""
         xs = stack_frames(xs, self._r, pad=False)
         masks = (~make_pad_mask(slens, maxlen=xs.size(1))).to(xs.device)
-        hs, _ = self.encoder(self.input_layer(xs) * masks.unsqueeze(-1), masks.unsqueeze(-2))
-        if self.spks is not None:
-            if src_sids is None or tgt_sids is None:
-                raise ValueError(f"this model converts between {self.spks} speakers: give src_sids and tgt_sids")
-            speakers = self.src_sid_emb(src_sids.view(-1)) + self.tgt_sid_emb(tgt_sids.view(-1))
-            hs = hs + speakers.unsqueeze(1)
-        return hs
+        with valid_frames(self.encoder, masks):
+            hs, _ = self.encoder(self.input_layer(xs) * masks.unsqueeze(-1), masks.unsqueeze(-2))
+        return self._add_speakers(hs, src_sids, tgt_sids)
+
+    def _per_source_frame(
+        self, values: Dict[str, Optional[torch.Tensor]], lengths: torch.Tensor, ds: torch.Tensor
+    ) -> Dict[str, torch.Tensor]:
+        """Target pitch / energy (B, T_tgt, 1) of this model's converters, averaged over each reduced source
+        frame's span of ``ds`` (B, N_src) → (B, N_src, 1); ``lengths`` (B,) target frames; absent ones left out."""
+        return {
+            name: average_by_duration(pool_frames(values[name], lengths, self._r, pad=True), ds)
+            for name in self.converters() if values.get(name) is not None
+        }  # fmt: skip
 
     def _variances(
         self,
@@ -281,17 +279,23 @@ class NARS2S(AbsVC):
             source = src.get(name)
             if source is not None:
                 source = pool_frames(source, slens * self._r, self._r, pad=False)[:, : hs.size(1)]
-            preds[name], emb = conv(hs, pad_masks, source, tgt.get(name))
+            with valid_frames(conv, ~pad_masks):
+                preds[name], emb = conv(hs, pad_masks, source, tgt.get(name))
             embs = embs + emb
         return hs + embs, preds
 
     def _decode(self, hs: torch.Tensor, nlens: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, N_tgt, adim) → before/after-postnet outputs (B, N_tgt · r, odim)."""
-        masks = None if nlens is None else (~make_pad_mask(nlens, maxlen=hs.size(1))).to(hs.device).unsqueeze(-2)
-        zs, _ = self.decoder(hs, masks)
+        """(B, N_tgt, adim) → before/after-postnet outputs (B, N_tgt · r, odim); ``nlens`` (B,): valid steps of a
+        padded batch (None: one utterance)."""
+        valid = None if nlens is None else (~make_pad_mask(nlens, maxlen=hs.size(1))).to(hs.device)
+        with valid_frames(self.decoder, valid):
+            zs, _ = self.decoder(hs, None if valid is None else valid.unsqueeze(-2))
         before = self.feat_out(zs).view(zs.size(0), -1, self.odim)
-        after = before if self.postnet is None else before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
-        return before, after
+        if self.postnet is None:
+            return before, before
+        frames = None if valid is None else valid.repeat_interleave(self._r, dim=1)
+        with valid_frames(self.postnet, frames):
+            return before, before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
 
     def forward(
         self,
@@ -317,15 +321,16 @@ class NARS2S(AbsVC):
         hs = self._encode(src_feats, slens, src_sids, tgt_sids)
         ds = durations[:, : hs.size(1)]
         pad_masks = make_pad_mask(slens, maxlen=hs.size(1)).to(hs.device)
-        d_outs = self.duration_predictor(hs.detach() if self.stop_gradient_from_duration_predictor else hs, pad_masks)
+        with valid_frames(self.duration_predictor, ~pad_masks):
+            d_outs = self.duration_predictor(hs.detach() if self.stop_gradient_from_duration_predictor else hs,
+                                             pad_masks)  # fmt: skip
 
         # Targets per source frame: reduce the target frames, then average over each source frame's span.
-        refs = {}
         values = {"pitch": pitch, "energy": energy}
         for name in self.converters():
             if values[name] is None:
                 raise ValueError(f"this model converts {name} (use_{name}: true): configure --{name}_extract")
-            refs[name] = average_by_duration(pool_frames(values[name], feats_lengths, r, pad=True), ds)
+        refs = self._per_source_frame(values, feats_lengths, ds)
         inference_like = not self.training and self.validate_like_inference
         converters = self.converters()
         forced = {name: ref for name, ref in refs.items() if not inference_like and converters[name].teacher_forcing}
@@ -367,9 +372,7 @@ class NARS2S(AbsVC):
         slens = reduced_source_lengths(xs.new_tensor([xs.size(1)], dtype=torch.long), r)
         if int(slens[0]) == 0:
             raise ValueError(f"source has {xs.size(1)} frames, fewer than the reduction factor {r}")
-        sid = None if src_sids is None else src_sids.view(1, 1)
-        tid = None if tgt_sids is None else tgt_sids.view(1, 1)
-        hs = self._encode(xs, slens, sid, tid)
+        hs = self._encode(xs, slens, src_sids, tgt_sids)
         pad_masks = make_pad_mask(slens, maxlen=hs.size(1)).to(hs.device)
         if durations is None:
             ds = self.duration_predictor.inference(hs, pad_masks)
@@ -379,17 +382,10 @@ class NARS2S(AbsVC):
             ds = durations.view(1, -1)[:, : hs.size(1)].long()
             if ds.size(1) != hs.size(1):
                 raise ValueError(f"{durations.numel()} durations given for {hs.size(1)} reduced source frames")
-        forced = {}
-        values = {"pitch": pitch, "energy": energy}
-        for name in self.converters():
-            value = values[name]
-            if value is not None:
-                lens = value.new_tensor([value.size(0)], dtype=torch.long)
-                forced[name] = average_by_duration(pool_frames(value.unsqueeze(0), lens, r, pad=True), ds)
-        src = {
-            "pitch": None if src_pitch is None else src_pitch.unsqueeze(0),
-            "energy": None if src_energy is None else src_energy.unsqueeze(0),
-        }
+        given = {name: v.unsqueeze(0) for name, v in (("pitch", pitch), ("energy", energy)) if v is not None}
+        lens = torch.tensor([max((v.size(1) for v in given.values()), default=0)], device=xs.device)
+        forced = self._per_source_frame(given, lens, ds)
+        src = {k: None if v is None else v.unsqueeze(0) for k, v in (("pitch", src_pitch), ("energy", src_energy))}
         hs, preds = self._variances(hs, pad_masks, slens, src, forced)
         if int(ds.sum()) == 0:
             logging.warning("all predicted durations are 0; the length regulator uses 1 per frame")

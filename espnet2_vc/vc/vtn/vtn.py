@@ -25,6 +25,7 @@ from typeguard import typechecked
 
 from espnet2_vc.durations.attention import attention_durations, best_head
 from espnet2_vc.vc.abs_vc import AbsAttentionVC
+from espnet2_vc.vc.masking import mask_padding, valid_frames
 from espnet2_vc.vc.nars2s.blocks import bounded_layer_norms
 from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths, stack_frames
 
@@ -119,10 +120,7 @@ class VTN(AbsAttentionVC):
             attention_dropout_rate=transformer_enc_attn_dropout_rate, pos_enc_class=pos_enc,
             normalize_before=encoder_normalize_before,
         ))  # fmt: skip
-        self.spks = spks if spks is not None and spks > 1 else None
-        if self.spks is not None:
-            self.src_sid_emb = torch.nn.Embedding(self.spks, adim)
-            self.tgt_sid_emb = torch.nn.Embedding(self.spks, adim)
+        self._init_speakers(spks, adim)
         dprenet = torch.nn.Sequential(
             DecoderPrenet(idim=odim, n_layers=dprenet_layers, n_units=dprenet_units, dropout_rate=dprenet_dropout_rate),
             torch.nn.Linear(dprenet_units, adim),
@@ -149,6 +147,7 @@ class VTN(AbsAttentionVC):
         self.guided_layers, self.guided_heads = num_layers_applied_guided_attn, num_heads_applied_guided_attn
         if init_type != "pytorch":
             initialize(self, init_type)
+        mask_padding(self)
 
     @property
     def reduction_factor(self) -> int:
@@ -174,28 +173,46 @@ class VTN(AbsAttentionVC):
         xs = stack_frames(src_feats, self._r, pad=False)
         masks = _valid(slens, xs.size(1)).to(xs.device).unsqueeze(-2)
         hs, _ = self.encoder(xs, masks)
-        if self.spks is not None:
-            if src_sids is None or tgt_sids is None:
-                raise ValueError(f"this model converts between {self.spks} speakers: give src_sids and tgt_sids")
-            hs = hs + (self.src_sid_emb(src_sids.view(-1)) + self.tgt_sid_emb(tgt_sids.view(-1))).unsqueeze(1)
-        return hs, masks
+        return self._add_speakers(hs, src_sids, tgt_sids), masks
 
     def _teacher_forced(
-        self, hs: torch.Tensor, h_masks: torch.Tensor, feats: torch.Tensor, tlens: torch.Tensor
-    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Decode with the reference as the previous steps: before/after-postnet mels (B, N_tgt·r, odim) and
-        stop logits (B, N_tgt·r)."""
+        self,
+        src_feats: torch.Tensor,
+        src_feats_lengths: torch.Tensor,
+        feats: torch.Tensor,
+        feats_lengths: torch.Tensor,
+        src_sids: Optional[torch.Tensor],
+        tgt_sids: Optional[torch.Tensor],
+    ) -> Dict[str, torch.Tensor]:
+        """Encode and decode with the reference as the previous steps (training, alignment, teacher forcing).
+
+        Returns:
+            ``slens`` / ``tlens`` (B,) reduced lengths, ``before`` / ``after`` mels (B, N_tgt·r, odim), stop
+            ``logits`` (B, N_tgt·r) and ``att``: the encoder-decoder attention (B, L, H, N_tgt, N_src).
+        """
+        slens = reduced_source_lengths(src_feats_lengths, self._r)
+        tlens = reduced_target_lengths(feats_lengths, self._r)
+        hs, h_masks = self._encode(src_feats, slens, src_sids, tgt_sids)
         ys = stack_frames(feats, self._r, pad=True)  # (B, N_tgt, odim * r)
         # Step n sees the last frame of step n - 1 (zeros for the first): the frame decoding would feed back.
         ys_in = torch.nn.functional.pad(ys[:, :-1, -self.odim :], (0, 0, 1, 0))
         y_masks = _valid(tlens, ys.size(1)).to(ys.device).unsqueeze(-2)
         y_masks = y_masks & subsequent_mask(ys.size(1), device=ys.device).unsqueeze(0)
         zs, _ = self.decoder(ys_in, y_masks, hs, h_masks)
-        return self._outputs(zs)
+        before, after, logits = self._outputs(zs, tlens)
+        return dict(slens=slens, tlens=tlens, before=before, after=after, logits=logits, att=self._src_attentions())
 
-    def _outputs(self, zs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _outputs(
+        self, zs: torch.Tensor, tlens: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Decoder states (B, N, adim) → before/after-postnet mels (B, N·r, odim) and stop logits (B, N·r);
+        ``tlens`` (B,): the valid steps of a padded batch, which the postnet's convolutions then keep to."""
         before = self.feat_out(zs).view(zs.size(0), -1, self.odim)
-        after = before if self.postnet is None else before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
+        after = before
+        if self.postnet is not None:
+            valid = None if tlens is None else _valid(tlens * self._r, before.size(1))
+            with valid_frames(self.postnet, valid):
+                after = before + self.postnet(before.transpose(1, 2)).transpose(1, 2)
         return before, after, self.prob_out(zs).view(zs.size(0), -1)
 
     def _src_attentions(self) -> torch.Tensor:
@@ -215,11 +232,8 @@ class VTN(AbsAttentionVC):
 
         Also reports ``focus_rate``: the best (layer, head)'s focus rate, averaged over the batch.
         """
-        r = self._r
-        slens = reduced_source_lengths(src_feats_lengths, r)
-        tlens = reduced_target_lengths(feats_lengths, r)
-        hs, h_masks = self._encode(src_feats, slens, src_sids, tgt_sids)
-        before, after, logits = self._teacher_forced(hs, h_masks, feats, tlens)
+        out = self._teacher_forced(src_feats, src_feats_lengths, feats, feats_lengths, src_sids, tgt_sids)
+        slens, tlens, before, after, logits = (out[k] for k in ("slens", "tlens", "before", "after", "logits"))
         t_max = int(feats_lengths.max())
         ys = feats[:, :t_max]
         frames = torch.arange(t_max, device=feats.device)[None]
@@ -227,7 +241,7 @@ class VTN(AbsAttentionVC):
         l1, _, bce = self.criterion(after[:, :t_max], before[:, :t_max], logits[:, :t_max], ys, labels, feats_lengths)
         stats = dict(l1_loss=l1.detach(), bce_loss=bce.detach())
         loss = l1 + bce
-        att = self._src_attentions()  # (B, L, H, N_tgt, N_src)
+        att = out["att"]  # (B, L, H, N_tgt, N_src)
         if self.attn_criterion is not None:
             guided = att[:, -self.guided_layers :, : self.guided_heads].flatten(1, 2)
             attn_loss = self.attn_criterion(guided, slens, tlens)
@@ -251,10 +265,7 @@ class VTN(AbsAttentionVC):
         tgt_sids: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """Teacher-forced encoder-decoder attention (B, L, H, N_tgt, N_src); see :meth:`AbsAttentionVC.alignments`."""
-        slens = reduced_source_lengths(src_feats_lengths, self._r)
-        hs, h_masks = self._encode(src_feats, slens, src_sids, tgt_sids)
-        self._teacher_forced(hs, h_masks, feats, reduced_target_lengths(feats_lengths, self._r))
-        return self._src_attentions()
+        return self._teacher_forced(src_feats, src_feats_lengths, feats, feats_lengths, src_sids, tgt_sids)["att"]
 
     @torch.no_grad()
     def inference(
@@ -285,18 +296,18 @@ class VTN(AbsAttentionVC):
         if alpha != 1.0:
             raise ValueError("VTN decodes at its own speaking rate: --alpha must be 1")
         xs = src_feats.unsqueeze(0)
-        slens = reduced_source_lengths(xs.new_tensor([xs.size(1)], dtype=torch.long), self._r)
+        xlens = xs.new_tensor([xs.size(1)], dtype=torch.long)
+        slens = reduced_source_lengths(xlens, self._r)
         if int(slens[0]) == 0:
             raise ValueError(f"source has {xs.size(1)} frames, fewer than the reduction factor {self._r}")
-        sid = None if src_sids is None else src_sids.view(1, 1)
-        tid = None if tgt_sids is None else tgt_sids.view(1, 1)
-        hs, h_masks = self._encode(xs, slens, sid, tid)
         if feats is not None:
-            tlens = reduced_target_lengths(feats.new_tensor([feats.size(0)], dtype=torch.long), self._r)
-            before, after, logits = self._teacher_forced(hs, h_masks, feats.unsqueeze(0), tlens)
-            att = self._src_attentions()[0]
+            ys = feats.unsqueeze(0)
+            out = self._teacher_forced(xs, xlens, ys, ys.new_tensor([ys.size(1)], dtype=torch.long), src_sids,
+                                       tgt_sids)  # fmt: skip
+            before, after, logits, att = out["before"], out["after"], out["logits"], out["att"][0]
             t_out = feats.size(0)
         else:
+            hs, _ = self._encode(xs, slens, src_sids, tgt_sids)
             before, after, logits, att = self._decode(hs, int(slens[0]), threshold, minlenratio, maxlenratio)
             t_out = after.size(1)
         layer, head, _ = best_head(att, self.alignment_heads)

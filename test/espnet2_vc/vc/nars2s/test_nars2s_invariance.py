@@ -3,8 +3,10 @@
 import pytest
 import torch
 
+from espnet2_vc.vc.masking import MaskedConv1d
 from espnet2_vc.vc.nars2s.nars2s import NARS2S
 
+from ..test_masking import layers_without_valid_frames
 from .test_nars2s import make_batch, make_nars2s_args
 
 
@@ -37,9 +39,6 @@ def item(batch: dict, b: int, src_len: int, tgt_len: int, r: int) -> dict:
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="known, open: espnet's conformer convolution module and the Tacotron2 "
-                   "postnet convolve over padding; masking it corrupted their BatchNorm running statistics "
-                   "(mini_flite eval MCD 5.46 -> 6.27 dB), so it waits for a masked batch norm")
 def test_padding_does_not_change_an_utterances_output():
     r = 2
     model = tiny(reduction_factor=r, use_source_pitch=True, use_source_energy=True, postnet_layers=3)
@@ -73,3 +72,12 @@ def test_the_source_prosody_changes_the_conversion_only_when_used():
             flipped = {k: -v for k, v in extra.items()}
             b = model.inference(src, **flipped)["pitch"]
         assert (not torch.allclose(a, b)) == use_source
+
+
+@pytest.mark.parametrize("encoder_type", ["conformer", "transformer"])
+def test_every_frame_mixing_layer_knows_the_valid_frames_in_training(encoder_type):
+    """So padding reaches neither an utterance's frames nor batch norm's running statistics."""
+    model = tiny(reduction_factor=2, use_source_pitch=True, use_source_energy=True, postnet_layers=3,
+                 encoder_type=encoder_type, positionwise_layer_type="conv1d", positionwise_conv_kernel_size=3)
+    assert sum(isinstance(m, MaskedConv1d) for m in model.modules()) >= 10
+    assert not layers_without_valid_frames(model, make_batch(2, src_prosody=True))
