@@ -38,7 +38,7 @@ use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the conf
 duration_method=dtw # stage 4: dtw (mel-cepstral DTW) or teacher (attention of an autoregressive VTN)
 teacher_config=""   # the teacher's training config for --duration_method teacher (conf/teacher_*.yaml)
 teacher_args=""     # more options for the teacher's vc_train
-teacher_model=latest.pth # its checkpoint: attention sharpens to the end, while the valid loss (stop token) rises
+teacher_model=""    # its checkpoint; empty: scripts/durations.sh's default (latest.pth)
 durations_opts=""   # more options for espnet2_vc.bin.extract_durations, e.g. "--focus_rate_threshold 0.3"
 # Vocoder (stage 6)
 vocoder_config=""   # HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
@@ -198,39 +198,12 @@ fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "Stage 4: durations (${duration_method}; source frames per target frame, reduction-aware) → ${durdir}/"
-    _method=(--method "${duration_method}")
-    case "${duration_method}" in
-        dtw) _teacher_sig="" ;;
-        teacher)  # train (or reuse) the teacher, then read durations from its attention
-            scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
-                --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
-                --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
-                --force "${force}" --train_args "${teacher_args}"
-            _model=$(best_model "${teacher_exp}" "${teacher_model}")
-            _method+=(--teacher_config "${teacher_exp}/config.yaml" --teacher_model "${_model}")
-            _teacher_sig="${_model} $(signature "${teacher_exp}/.done")" ;;
-        *) log "Error: --duration_method must be dtw or teacher, not '${duration_method}'"; exit 2 ;;
-    esac
-    _pids=()
-    for dset in ${all_sets}; do
-        _out=${durdir}/${dset}
-        _sig="${duration_method} ${durations_opts} $(signature "${vc_stats_dir}/config.yaml" "${dumpdir}/raw/${dset}/.done")${_teacher_sig}"
-        is_done "${_out}" "${_sig}" && continue
-        rm -rf "${_out}"
-        _sids=()
-        [ "${use_sids}" = false ] || _sids=(--utt2src_sid "${dumpdir}/raw/${dset}/utt2src_sid" --utt2tgt_sid "${dumpdir}/raw/${dset}/utt2tgt_sid")
-        {  # the sets run side by side: Python's start-up is a large part of each
-            # shellcheck disable=SC2086
-            run_logged "${durdir}/log/durations.${dset}.log" \
-                "${python}" -m espnet2_vc.bin.extract_durations --vc_config "${vc_stats_dir}/config.yaml" \
-                --src_scp "${dumpdir}/raw/${dset}/wav.scp" --tgt_scp "${dumpdir}/raw/${dset}/tgt_wav.scp" \
-                --output_dir "${_out}" --nj "${nj}" "${_method[@]}" "${_sids[@]}" ${durations_opts}
-            log "${dset}: $(wc -l < "${_out}/durations") with durations, $(wc -l < "${_out}/skipped") skipped"
-            mark_done "${_out}" "${_sig}"
-        } &
-        _pids+=($!)
-    done
-    wait_all "${_pids[@]}"
+    scripts/durations.sh --method "${duration_method}" --sets "${all_sets}" --durdir "${durdir}" \
+        --dumpdir "${dumpdir}" --vc_stats_dir "${vc_stats_dir}" --nj "${nj}" --use_sids "${use_sids}" \
+        --durations_opts "${durations_opts}" --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
+        ${teacher_model:+--teacher_model "${teacher_model}"} --teacher_args "${teacher_args}" --train_set "${train_set}" \
+        --valid_set "${valid_set}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --force "${force}" \
+        --python "${python}"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
@@ -239,10 +212,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     _valid_dir=${dumpdir}/raw/${valid_set}
     _sig="${train_args} $(signature "${train_config}" "${vc_stats_dir}/.done" \
         "${durdir}/${train_set}/.done" "${durdir}/${valid_set}/.done")"
-    if [ -f "${vc_exp}/.done" ] && [ "${force}" = false ] && [ "$(cat "${vc_exp}/.done")" != "${_sig}" ]; then
-        log "Error: ${vc_exp} was trained with other settings or data; use --tag <new name> or --force true"
-        exit 1
-    fi
+    refuse_other_settings "${vc_exp}" "${_sig}" "use --tag <new name>"
     if ! is_done "${vc_exp}" "${_sig}"; then
         [ "${force}" = false ] || rm -rf "${vc_exp}"
         # Train only on utterances with durations: the shape files list the keys used.
@@ -280,11 +250,9 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/src_speech_shape"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
         done
-        log "Training with ${train_nthreads} threads; follow it with: tail -f ${vc_exp}/train.log (an interrupted run resumes)"
         # shellcheck disable=SC2046,SC2086
-        run_logged "${vc_exp}/train.log" env OMP_NUM_THREADS="${train_nthreads}" \
-            "${python}" -m espnet2_vc.bin.vc_train --config "${train_config}" --ngpu "${ngpu}" \
-            --output_dir "${vc_exp}" --resume true "${_opts[@]}" \
+        train_logged "${vc_exp}" "${train_nthreads}" "the VC model" \
+            espnet2_vc.bin.vc_train --config "${train_config}" --ngpu "${ngpu}" "${_opts[@]}" \
             $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
             $(sid_data valid_data_path_and_name_and_type "${_valid_dir}") ${train_args}
         mark_done "${vc_exp}" "${_sig}"

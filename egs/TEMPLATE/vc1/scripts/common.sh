@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Helpers shared by vc.sh and scripts/vocoder.sh; sourced, never run. They read the caller's ${force}.
-# shellcheck disable=SC2154  # ${force} is an option of the sourcing script
+# Helpers shared by vc.sh and scripts/*.sh; sourced, never run. They read the caller's ${force} and ${python}.
+# shellcheck disable=SC2154  # ${force} and ${python} are options of the sourcing script
 
 log() {  # timestamped, with the caller's file:line:function
     local fname=${BASH_SOURCE[1]##*/}
@@ -30,6 +30,19 @@ run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
         log "Error: failed; see ${logfile}"
         exit 1
     fi
+}
+refuse_other_settings() {  # refuse_other_settings DIR SETTINGS HINT: a model DIR trained otherwise is kept
+    if [ -f "$1/.done" ] && [ "${force}" = false ] && [ "$(cat "$1/.done")" != "$2" ]; then
+        log "Error: $1 was trained with other settings or data; $3 or --force true"
+        exit 1
+    fi
+}
+train_logged() {  # train_logged DIR NTHREADS WHAT MODULE ARGS...: ${python} -m MODULE training into DIR (resumed)
+    local out=$1 nthreads=$2 what=$3 module=$4
+    shift 4
+    log "Training ${what} with ${nthreads} threads; follow it with: tail -f ${out}/train.log (an interrupted run resumes)"
+    run_logged "${out}/train.log" env OMP_NUM_THREADS="${nthreads}" \
+        "${python}" -m "${module}" --output_dir "${out}" --resume true "$@"
 }
 uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_conf.spks > 1, else "false"
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}

@@ -36,10 +36,7 @@ done
 [ -n "${teacher_exp}" ] || { log "Error: --teacher_exp is required"; exit 2; }
 
 _sig="${train_args} $(signature "${teacher_config}" "${vc_stats_dir}/.done")${use_sids}"
-if [ -f "${teacher_exp}/.done" ] && [ "${force}" = false ] && [ "$(cat "${teacher_exp}/.done")" != "${_sig}" ]; then
-    log "Error: ${teacher_exp} was trained with other settings or data; use --teacher_exp <new folder> or --force true"
-    exit 1
-fi
+refuse_other_settings "${teacher_exp}" "${_sig}" "use --teacher_exp <new folder>"
 is_done "${teacher_exp}" "${_sig}" && exit 0
 [ "${force}" = false ] || rm -rf "${teacher_exp}"
 mkdir -p "${teacher_exp}"
@@ -61,9 +58,8 @@ for split in train valid; do
             --"${split}"_data_path_and_name_and_type "${dumpdir}/raw/${dset}/utt2tgt_sid,tgt_sids,text_int")
     fi
 done
-log "Training the duration teacher with ${train_nthreads} threads; follow it with: tail -f ${teacher_exp}/train.log"
 # shellcheck disable=SC2086
-run_logged "${teacher_exp}/train.log" env OMP_NUM_THREADS="${train_nthreads}" \
-    "${python}" -m espnet2_vc.bin.vc_train --config "${teacher_exp}/train_config.yaml" --ngpu "${ngpu}" \
-    --output_dir "${teacher_exp}" --resume true "${_opts[@]}" ${train_args}
+train_logged "${teacher_exp}" "${train_nthreads}" "the duration teacher" \
+    espnet2_vc.bin.vc_train --config "${teacher_exp}/train_config.yaml" --ngpu "${ngpu}" \
+    "${_opts[@]}" ${train_args}
 mark_done "${teacher_exp}" "${_sig}"

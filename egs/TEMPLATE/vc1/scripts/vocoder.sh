@@ -82,11 +82,10 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
         opts+=(--"${split}"_data_path_and_name_and_type "${dumpdir}/raw/${dset}/tgt_wav.scp,speech,sound"
             --"${split}"_shape_file "${out}/shape/${split}_speech_shape")
     done
-    log "Training; follow it with: tail -f ${out}/train.log (an interrupted run resumes)"
     # shellcheck disable=SC2086
-    run_logged "${out}/train.log" env OMP_NUM_THREADS="${train_nthreads}" \
-        "${python}" -m espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
-        --ngpu "${ngpu}" --output_dir "${out}" --resume true "${opts[@]}" "$@" ${train_args}
+    train_logged "${out}" "${train_nthreads}" "the vocoder" \
+        espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
+        --ngpu "${ngpu}" "${opts[@]}" "$@" ${train_args}
     mark_done "${out}" "${sig}"
 }
 
