@@ -40,8 +40,8 @@ def resolve_model(
 
 
 # Arguments of AbsVC.inference that the wrapper fills itself: not decoding options.
-_WRAPPER_ARGS = {"src_feats", "feats", "alpha", "durations", "pitch", "energy", "src_pitch", "src_energy", "src_sids",
-                 "tgt_sids"}  # fmt: skip
+_WRAPPER_ARGS = {"src_feats", "tgt_feats", "alpha", "durations", "pitch", "energy", "src_pitch", "src_energy",
+                 "src_sids", "tgt_sids"}  # fmt: skip
 
 
 def check_decode_conf(network: Any, decode_conf: Dict[str, Any]) -> None:

@@ -210,7 +210,7 @@ class VCTask(AbsTask):
         args.tts_conf = {k: v for k, v in tts_conf.items() if k not in ("idim", "odim")}
         model = ESPnetVCModel(
             feats_extract=feats_extract,
-            normalize=norms["normalize"],
+            src_normalize=norms["normalize"],  # --normalize: espnet's option name
             tgt_normalize=norms["tgt_normalize"],
             pitch_extract=prosody["pitch_extract"],
             pitch_normalize=norms["pitch_normalize"],

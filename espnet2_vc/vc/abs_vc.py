@@ -47,8 +47,8 @@ class AbsVC(torch.nn.Module, ABC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         **conditions: torch.Tensor,
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
         """Compute the training loss.
@@ -56,8 +56,8 @@ class AbsVC(torch.nn.Module, ABC):
         Args:
             src_feats: Normalized source features (B, T_src, idim).
             src_feats_lengths: Source lengths (B,).
-            feats: Normalized target features (B, T_tgt, odim).
-            feats_lengths: Target lengths (B,).
+            tgt_feats: Normalized target features (B, T_tgt, odim).
+            tgt_feats_lengths: Target lengths (B,).
             conditions: What the network declares it requires (module docstring).
 
         Returns:
@@ -69,7 +69,7 @@ class AbsVC(torch.nn.Module, ABC):
     def inference(
         self,
         src_feats: torch.Tensor,
-        feats: Optional[torch.Tensor] = None,
+        tgt_feats: Optional[torch.Tensor] = None,
         alpha: float = 1.0,
         **conditions: torch.Tensor,
     ) -> Dict[str, torch.Tensor]:
@@ -77,7 +77,7 @@ class AbsVC(torch.nn.Module, ABC):
 
         Args:
             src_feats: Normalized source features (T_src, idim).
-            feats: Normalized target features (T_tgt, odim) for teacher forcing: the output then has exactly
+            tgt_feats: Normalized target features (T_tgt, odim) for teacher forcing: the output then has exactly
                 ``T_tgt`` frames and follows the reference's alignment.
             alpha: Speaking-rate control (>1 faster), where the network can change it.
             conditions: As in :meth:`forward`, without the batch axis.
@@ -125,14 +125,14 @@ class AbsAttentionVC(AbsVC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         **conditions: torch.Tensor,
     ) -> torch.Tensor:
         """Teacher-forced source attention of every (layer, head).
 
         Args:
-            src_feats / src_feats_lengths / feats / feats_lengths / conditions: As in :meth:`AbsVC.forward`.
+            src_feats / src_feats_lengths / tgt_feats / tgt_feats_lengths / conditions: As in :meth:`AbsVC.forward`.
 
         Returns:
             Attention weights (B, L, H, N_tgt, N_src) over reduced frames (``ceil(T_tgt / r)`` target steps,

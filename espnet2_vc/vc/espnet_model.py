@@ -56,6 +56,19 @@ def check_durations(
             )
 
 
+# Checkpoint keys renamed since they were first written: old prefix → new (the source normalization was
+# "normalize", espnet's option name, which a reader took for the target's). Loading maps them, strictly.
+RENAMED_KEYS = {"normalize.": "src_normalize."}
+
+
+def _rename_old_keys(module: torch.nn.Module, state_dict: Dict[str, Any], prefix: str, *args: Any) -> None:
+    """``load_state_dict`` pre-hook: rename the keys of :data:`RENAMED_KEYS` in place (every loader goes
+    through it: espnet's resume and n-best averaging, ``build_model_from_file``, packed models)."""
+    for old, new in RENAMED_KEYS.items():
+        for key in [k for k in state_dict if k.startswith(prefix + old)]:
+            state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
+
+
 class ESPnetVCModel(AbsESPnetModel):
     """Feature extraction, normalization and prosody extraction around a VC network."""
 
@@ -63,7 +76,7 @@ class ESPnetVCModel(AbsESPnetModel):
     def __init__(
         self,
         feats_extract: AbsFeatsExtract,
-        normalize: Optional[AbsNormalize],
+        src_normalize: Optional[AbsNormalize],
         tgt_normalize: Optional[AbsNormalize],
         pitch_extract: Optional[AbsFeatsExtract],
         pitch_normalize: Optional[AbsNormalize],
@@ -75,7 +88,7 @@ class ESPnetVCModel(AbsESPnetModel):
 
         Args:
             feats_extract: Mel extractor shared by source and target (one mel config).
-            normalize: Source feature normalization (global MVN with the source stats).
+            src_normalize: Source feature normalization (global MVN with the source stats).
             tgt_normalize: Target feature normalization (global MVN with the target stats).
             pitch_extract / pitch_normalize: Frame-level pitch and its normalization (target stats).
             energy_extract / energy_normalize: Frame-level energy and its normalization (target stats).
@@ -83,13 +96,14 @@ class ESPnetVCModel(AbsESPnetModel):
         """
         super().__init__()
         self.feats_extract = feats_extract
-        self.normalize = normalize
+        self.src_normalize = src_normalize
         self.tgt_normalize = tgt_normalize
         self.pitch_extract = pitch_extract
         self.pitch_normalize = pitch_normalize
         self.energy_extract = energy_extract
         self.energy_normalize = energy_normalize
         self.tts = tts
+        self.register_load_state_dict_pre_hook(_rename_old_keys)
         for name, extractor in self._extractors().items():
             if (tts.takes(name) or tts.takes(f"src_{name}")) and extractor is None:
                 raise ValueError(
@@ -139,20 +153,20 @@ class ESPnetVCModel(AbsESPnetModel):
         for name in ("pitch", "energy"):
             if self.tts.takes(f"src_{name}"):
                 out[f"src_{name}"] = self._prosody(name, f"src_{name}", data, "src_speech", src_lengths)
-        feats, feats_lengths = self._side(data, "tgt_feats", "tgt_speech")
-        if feats is not None:
-            out.update(feats=feats, feats_lengths=feats_lengths)
+        tgt_feats, tgt_lengths = self._side(data, "tgt_feats", "tgt_speech")
+        if tgt_feats is not None:
+            out.update(tgt_feats=tgt_feats, tgt_feats_lengths=tgt_lengths)
             for name, extractor in self._extractors().items():
                 if extractor is not None:
-                    out[name] = self._prosody(name, name, data, "tgt_speech", feats_lengths)
+                    out[name] = self._prosody(name, name, data, "tgt_speech", tgt_lengths)
         if normalize:
             for name in ("src_pitch", "src_energy"):  # the source's own contour, per utterance
                 if name in out:
                     out[name] = utterance_mvn(out[name], src_lengths)
-            for key, norm in (("src_feats", self.normalize), ("feats", self.tgt_normalize),
+            for key, norm in (("src_feats", self.src_normalize), ("tgt_feats", self.tgt_normalize),
                               ("pitch", self.pitch_normalize), ("energy", self.energy_normalize)):  # fmt: skip
                 if norm is not None and key in out:
-                    lengths = out["src_feats_lengths" if key == "src_feats" else "feats_lengths"]
+                    lengths = out["src_feats_lengths" if key == "src_feats" else "tgt_feats_lengths"]
                     out[key] = norm(out[key], lengths)[0]
         return out
 
@@ -193,7 +207,7 @@ class ESPnetVCModel(AbsESPnetModel):
         device = next((v.device for v in data.values() if isinstance(v, torch.Tensor)), torch.device("cpu"))
         with torch.autocast(device.type, enabled=False):
             batch = self._features(data, normalize=True)
-        if "feats" not in batch:
+        if "tgt_feats" not in batch:
             raise ValueError("no target input for training: give 'tgt_speech' or 'tgt_feats'")
         if self.tts.requires_durations:
             if durations is None:
@@ -201,7 +215,7 @@ class ESPnetVCModel(AbsESPnetModel):
                 raise ValueError(f"{name} trains on durations: give the 'durations' data (vc.sh stage 4)")
             utt_ids = kwargs.get("utt_id") or [f"batch item {i}" for i in range(durations.size(0))]
             check_durations(
-                list(utt_ids), durations, durations_lengths, batch["src_feats_lengths"], batch["feats_lengths"],
+                list(utt_ids), durations, durations_lengths, batch["src_feats_lengths"], batch["tgt_feats_lengths"],
                 self.tts.reduction_factor,
             )  # fmt: skip
             batch.update(durations=durations, durations_lengths=durations_lengths)
@@ -238,11 +252,11 @@ class ESPnetVCModel(AbsESPnetModel):
         for name in ("src_pitch", "src_energy"):
             if name in out:
                 stats.update({name: out[name], f"{name}_lengths": out["src_feats_lengths"]})
-        if "feats" in out:
-            stats.update(tgt_feats=out["feats"], tgt_feats_lengths=out["feats_lengths"])
+        if "tgt_feats" in out:
+            stats.update(tgt_feats=out["tgt_feats"], tgt_feats_lengths=out["tgt_feats_lengths"])
             for name in ("pitch", "energy"):
                 if name in out:
-                    stats.update({name: out[name], f"{name}_lengths": out["feats_lengths"]})
+                    stats.update({name: out[name], f"{name}_lengths": out["tgt_feats_lengths"]})
         return stats
 
     @torch.no_grad()
@@ -259,13 +273,13 @@ class ESPnetVCModel(AbsESPnetModel):
         if not isinstance(self.tts, AbsAttentionVC):
             raise TypeError(f"{type(self.tts).__name__} has no source attention to read durations from (--tts vtn)")
         batch = self._features(data, normalize=True)
-        if "feats" not in batch:
+        if "tgt_feats" not in batch:
             raise ValueError("alignments need the target: give 'tgt_speech' or 'tgt_feats'")
         batch.update({k: data[k] for k in ("src_sids", "tgt_sids") if data.get(k) is not None})
         r = self.tts.reduction_factor
         att = self.tts.alignments(**self._conditions(batch))
         ns = reduced_source_lengths(batch["src_feats_lengths"], r)
-        return att, ns, reduced_target_lengths(batch["feats_lengths"], r)
+        return att, ns, reduced_target_lengths(batch["tgt_feats_lengths"], r)
 
     @torch.no_grad()
     def inference(
@@ -307,7 +321,7 @@ class ESPnetVCModel(AbsESPnetModel):
         if use_teacher_forcing and self.tts.requires_durations:
             feats["durations"] = durations
         feats = self._conditions(feats)
-        kwargs = {k: v[0] for k, v in feats.items() if k in ("feats", "pitch", "energy", "src_pitch", "src_energy")}
+        kwargs = {k: v[0] for k, v in feats.items() if k in ("tgt_feats", "pitch", "energy", "src_pitch", "src_energy")}
         if "durations" in feats:
             kwargs["durations"] = feats["durations"]
         kwargs.update(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)

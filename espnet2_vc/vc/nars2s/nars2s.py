@@ -301,8 +301,8 @@ class NARS2S(AbsVC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         durations: Optional[torch.Tensor] = None,
         durations_lengths: Optional[torch.Tensor] = None,
         pitch: Optional[torch.Tensor] = None,
@@ -317,7 +317,7 @@ class NARS2S(AbsVC):
             raise ValueError("NARS2S needs durations for training: give the 'durations' data (vc.sh stage 4)")
         r = self._r
         slens = reduced_source_lengths(src_feats_lengths, r)
-        tlens = reduced_target_lengths(feats_lengths, r)
+        tlens = reduced_target_lengths(tgt_feats_lengths, r)
         hs = self._encode(src_feats, slens, src_sids, tgt_sids)
         ds = durations[:, : hs.size(1)]
         pad_masks = make_pad_mask(slens, maxlen=hs.size(1)).to(hs.device)
@@ -330,7 +330,7 @@ class NARS2S(AbsVC):
         for name in self.converters():
             if values[name] is None:
                 raise ValueError(f"this model converts {name} (use_{name}: true): configure --{name}_extract")
-        refs = self._per_source_frame(values, feats_lengths, ds)
+        refs = self._per_source_frame(values, tgt_feats_lengths, ds)
         inference_like = not self.training and self.validate_like_inference
         converters = self.converters()
         forced = {name: ref for name, ref in refs.items() if not inference_like and converters[name].teacher_forcing}
@@ -338,9 +338,9 @@ class NARS2S(AbsVC):
         hs = self.length_regulator(hs, ds)  # (B, N_tgt, adim)
         before, after = self._decode(hs, tlens)
 
-        ys = stack_frames(feats, r, pad=True).view(feats.size(0), -1, self.odim)
+        ys = stack_frames(tgt_feats, r, pad=True).view(tgt_feats.size(0), -1, self.odim)
         losses = self.criterion(
-            after, before, ys, feats_lengths, d_outs, ds, slens,
+            after, before, ys, tgt_feats_lengths, d_outs, ds, slens,
             preds.get("pitch"), refs.get("pitch"), preds.get("energy"), refs.get("energy"),
         )  # fmt: skip
         loss = sum(losses.values())
@@ -352,7 +352,7 @@ class NARS2S(AbsVC):
     def inference(
         self,
         src_feats: torch.Tensor,
-        feats: Optional[torch.Tensor] = None,
+        tgt_feats: Optional[torch.Tensor] = None,
         alpha: float = 1.0,
         durations: Optional[torch.Tensor] = None,
         pitch: Optional[torch.Tensor] = None,
@@ -364,7 +364,7 @@ class NARS2S(AbsVC):
     ) -> Dict[str, torch.Tensor]:
         """Convert one utterance; see :meth:`AbsVC.inference`.
 
-        Output length is ``sum(durations) * r`` frames, trimmed to the ``feats`` reference's length when it is
+        Output length is ``sum(durations) * r`` frames, trimmed to the ``tgt_feats`` reference's length when it is
         given (teacher forcing, with its ``durations``).
         """
         r = self._r
@@ -391,7 +391,7 @@ class NARS2S(AbsVC):
             logging.warning("all predicted durations are 0; the length regulator uses 1 per frame")
         hs = self.length_regulator(hs, ds)
         before, after = self._decode(hs, None)
-        out = after[0] if feats is None else after[0, : feats.size(0)]
+        out = after[0] if tgt_feats is None else after[0, : tgt_feats.size(0)]
         result = {"feat_gen": out, "feat_gen_before": before[0, : out.size(0)], "duration": ds[0]}
         for name, pred in preds.items():
             result[name] = forced[name][0] if name in forced else pred[0]

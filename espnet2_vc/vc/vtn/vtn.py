@@ -179,8 +179,8 @@ class VTN(AbsAttentionVC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         src_sids: Optional[torch.Tensor],
         tgt_sids: Optional[torch.Tensor],
     ) -> Dict[str, torch.Tensor]:
@@ -191,9 +191,9 @@ class VTN(AbsAttentionVC):
             ``logits`` (B, N_tgt·r) and ``att``: the encoder-decoder attention (B, L, H, N_tgt, N_src).
         """
         slens = reduced_source_lengths(src_feats_lengths, self._r)
-        tlens = reduced_target_lengths(feats_lengths, self._r)
+        tlens = reduced_target_lengths(tgt_feats_lengths, self._r)
         hs, h_masks = self._encode(src_feats, slens, src_sids, tgt_sids)
-        ys = stack_frames(feats, self._r, pad=True)  # (B, N_tgt, odim * r)
+        ys = stack_frames(tgt_feats, self._r, pad=True)  # (B, N_tgt, odim * r)
         # Step n sees the last frame of step n - 1 (zeros for the first): the frame decoding would feed back.
         ys_in = torch.nn.functional.pad(ys[:, :-1, -self.odim :], (0, 0, 1, 0))
         y_masks = _valid(tlens, ys.size(1)).to(ys.device).unsqueeze(-2)
@@ -223,8 +223,8 @@ class VTN(AbsAttentionVC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
@@ -232,13 +232,15 @@ class VTN(AbsAttentionVC):
 
         Also reports ``focus_rate``: the best (layer, head)'s focus rate, averaged over the batch.
         """
-        out = self._teacher_forced(src_feats, src_feats_lengths, feats, feats_lengths, src_sids, tgt_sids)
+        out = self._teacher_forced(src_feats, src_feats_lengths, tgt_feats, tgt_feats_lengths, src_sids, tgt_sids)
         slens, tlens, before, after, logits = (out[k] for k in ("slens", "tlens", "before", "after", "logits"))
-        t_max = int(feats_lengths.max())
-        ys = feats[:, :t_max]
-        frames = torch.arange(t_max, device=feats.device)[None]
-        labels = (frames >= (feats_lengths - 1)[:, None]).to(ys.dtype)  # 1 from each utterance's last frame
-        l1, _, bce = self.criterion(after[:, :t_max], before[:, :t_max], logits[:, :t_max], ys, labels, feats_lengths)
+        t_max = int(tgt_feats_lengths.max())
+        ys = tgt_feats[:, :t_max]
+        frames = torch.arange(t_max, device=tgt_feats.device)[None]
+        labels = (frames >= (tgt_feats_lengths - 1)[:, None]).to(ys.dtype)  # 1 from each utterance's last frame
+        l1, _, bce = self.criterion(
+            after[:, :t_max], before[:, :t_max], logits[:, :t_max], ys, labels, tgt_feats_lengths
+        )
         stats = dict(l1_loss=l1.detach(), bce_loss=bce.detach())
         loss = l1 + bce
         att = out["att"]  # (B, L, H, N_tgt, N_src)
@@ -259,19 +261,20 @@ class VTN(AbsAttentionVC):
         self,
         src_feats: torch.Tensor,
         src_feats_lengths: torch.Tensor,
-        feats: torch.Tensor,
-        feats_lengths: torch.Tensor,
+        tgt_feats: torch.Tensor,
+        tgt_feats_lengths: torch.Tensor,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """Teacher-forced encoder-decoder attention (B, L, H, N_tgt, N_src); see :meth:`AbsAttentionVC.alignments`."""
-        return self._teacher_forced(src_feats, src_feats_lengths, feats, feats_lengths, src_sids, tgt_sids)["att"]
+        out = self._teacher_forced(src_feats, src_feats_lengths, tgt_feats, tgt_feats_lengths, src_sids, tgt_sids)
+        return out["att"]
 
     @torch.no_grad()
     def inference(
         self,
         src_feats: torch.Tensor,
-        feats: Optional[torch.Tensor] = None,
+        tgt_feats: Optional[torch.Tensor] = None,
         alpha: float = 1.0,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
@@ -283,7 +286,7 @@ class VTN(AbsAttentionVC):
 
         Args:
             src_feats: (T_src, idim).
-            feats: Reference (T_tgt, odim): teacher-forced decoding of exactly ``T_tgt`` frames.
+            tgt_feats: Reference (T_tgt, odim): teacher-forced decoding of exactly ``T_tgt`` frames.
             alpha: Unused (an autoregressive model sets its own rate); must be 1.
             src_sids / tgt_sids: Speaker ids (1,) of a many-to-many model.
             threshold: Stop probability that ends decoding.
@@ -300,12 +303,12 @@ class VTN(AbsAttentionVC):
         slens = reduced_source_lengths(xlens, self._r)
         if int(slens[0]) == 0:
             raise ValueError(f"source has {xs.size(1)} frames, fewer than the reduction factor {self._r}")
-        if feats is not None:
-            ys = feats.unsqueeze(0)
+        if tgt_feats is not None:
+            ys = tgt_feats.unsqueeze(0)
             out = self._teacher_forced(xs, xlens, ys, ys.new_tensor([ys.size(1)], dtype=torch.long), src_sids,
                                        tgt_sids)  # fmt: skip
             before, after, logits, att = out["before"], out["after"], out["logits"], out["att"][0]
-            t_out = feats.size(0)
+            t_out = tgt_feats.size(0)
         else:
             hs, _ = self._encode(xs, slens, src_sids, tgt_sids)
             before, after, logits, att = self._decode(hs, int(slens[0]), threshold, minlenratio, maxlenratio)

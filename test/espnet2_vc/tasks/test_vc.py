@@ -65,7 +65,7 @@ def test_print_config_cli():
 def test_build_model_fills_frame_settings():
     args = make_args()
     model = VCTask.build_model(args)
-    assert model.normalize is None  # collect_stats mode: no stats yet
+    assert model.src_normalize is None  # collect_stats mode: no stats yet
     assert args.pitch_extract_conf["hop_length"] == 128 and args.pitch_extract_conf["fs"] == 16000
     assert args.energy_extract_conf["n_fft"] == 512
     assert args.pitch_extract_conf["use_token_averaged_f0"] is False

@@ -119,3 +119,24 @@ def test_a_network_that_trains_on_durations_refuses_a_batch_without_them() -> No
     with pytest.raises(TypeError, match="no source attention"):
         model.alignments(src_speech=src, src_speech_lengths=torch.tensor([src.size(1)]), tgt_speech=tgt,
                          tgt_speech_lengths=torch.tensor([tgt.size(1)]))  # fmt: skip
+
+
+def test_a_checkpoint_with_the_old_source_normalization_key_loads_strictly(tmp_path: Path) -> None:
+    """Checkpoints written when the source normalization was the attribute ``normalize`` still load."""
+    x = np.random.default_rng(0).normal(-2.0, 1.5, size=(40, 20))
+    stats = tmp_path / "src.npz"
+    np.savez(stats, count=40, sum=x.sum(0), sum_square=(x**2).sum(0))
+    args = dict(tts_conf=TINY_TTS, collect_stats=False, normalize_conf=dict(stats_file=str(stats)),
+                tgt_normalize_conf=dict(stats_file=str(stats)))  # fmt: skip
+    torch.manual_seed(0)
+    state = VCTask.build_model(make_args(**args)).state_dict()
+    old = {(k.replace("src_normalize.", "normalize.", 1) if k.startswith("src_normalize.") else k): v
+           for k, v in state.items()}  # fmt: skip
+    assert "normalize.mean" in old and not any(k.startswith("src_normalize.") for k in old)
+    torch.manual_seed(1)
+    model = VCTask.build_model(make_args(**args))
+    model.src_normalize.mean.fill_(0.0)
+    model.load_state_dict(old, strict=True)
+    torch.testing.assert_close(model.src_normalize.mean, state["src_normalize.mean"])
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, state[key])

@@ -39,8 +39,8 @@ def make_batch(r: int, spks: bool = False, src_prosody: bool = False) -> Dict[st
     for b in range(2):
         ds[b, : ns[b]] = uniform_durations(int(ns[b]), int(nt[b]))
     batch = dict(
-        src_feats=torch.randn(2, 13, IDIM), src_feats_lengths=ilens, feats=torch.randn(2, 17, IDIM),
-        feats_lengths=olens, durations=ds, durations_lengths=ns, pitch=torch.randn(2, 17, 1),
+        src_feats=torch.randn(2, 13, IDIM), src_feats_lengths=ilens, tgt_feats=torch.randn(2, 17, IDIM),
+        tgt_feats_lengths=olens, durations=ds, durations_lengths=ns, pitch=torch.randn(2, 17, 1),
         energy=torch.randn(2, 17, 1),
     )  # fmt: skip
     if spks:
@@ -78,7 +78,7 @@ def test_forward_backward_inference(reduction_factor, encoder_type, decoder_type
     forced = model.inference(batch["src_feats"][0], durations=ds, **extra)
     assert forced["feat_gen"].size(0) == int(ds.sum()) * reduction_factor
     trimmed = model.inference(
-        batch["src_feats"][0], durations=ds, pitch=batch["pitch"][0], feats=batch["feats"][0, :17], **extra
+        batch["src_feats"][0], durations=ds, pitch=batch["pitch"][0], tgt_feats=batch["tgt_feats"][0, :17], **extra
     )
     assert trimmed["feat_gen"].size(0) == 17
 
@@ -160,7 +160,7 @@ def test_loss_ignores_frames_past_target_length(reduction_factor):
     model = NARS2S(**make_nars2s_args(reduction_factor=reduction_factor)).eval()
     batch = make_batch(reduction_factor)
     l1 = model(**batch)[1]["l1_loss"]
-    batch["feats"][1, 10:] = 100.0  # beyond feats_lengths[1] == 10
+    batch["tgt_feats"][1, 10:] = 100.0  # beyond tgt_feats_lengths[1] == 10
     assert torch.isclose(model(**batch)[1]["l1_loss"], l1)
 
 

@@ -30,7 +30,7 @@ def item(batch: dict, b: int, src_len: int, tgt_len: int, r: int) -> dict:
     for k, v in batch.items():
         if k in ("src_feats", "src_pitch", "src_energy"):
             out[k] = v[b : b + 1, :src_len]
-        elif k in ("feats", "pitch", "energy"):
+        elif k in ("tgt_feats", "pitch", "energy"):
             out[k] = v[b : b + 1, :tgt_len]
         elif k == "durations":
             out[k] = v[b : b + 1, : src_len // r]
@@ -55,9 +55,9 @@ def test_teacher_forced_inference_equals_the_training_forward():
     batch = item(make_batch(r), 0, 13, 17, r)
     with torch.no_grad():
         forward = outputs_of_forward(model, batch)
-        out = model.inference(batch["src_feats"][0], feats=batch["feats"][0], durations=batch["durations"][0],
+        out = model.inference(batch["src_feats"][0], tgt_feats=batch["tgt_feats"][0], durations=batch["durations"][0],
                               pitch=batch["pitch"][0], energy=batch["energy"][0])  # fmt: skip
-    assert out["feat_gen"].shape == (17, batch["feats"].size(-1))
+    assert out["feat_gen"].shape == (17, batch["tgt_feats"].size(-1))
     torch.testing.assert_close(out["feat_gen"], forward[0, :17])
 
 

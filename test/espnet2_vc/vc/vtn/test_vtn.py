@@ -27,7 +27,7 @@ def tiny(r: int = 2, **kw) -> VTN:
 def batch(spks: bool = False) -> dict:
     torch.manual_seed(1)
     out = dict(src_feats=torch.randn(2, 13, IDIM), src_feats_lengths=torch.tensor([13, 9]),
-               feats=torch.randn(2, 17, IDIM), feats_lengths=torch.tensor([17, 10]))  # fmt: skip
+               tgt_feats=torch.randn(2, 17, IDIM), tgt_feats_lengths=torch.tensor([17, 10]))  # fmt: skip
     if spks:
         out.update(src_sids=torch.tensor([[0], [2]]), tgt_sids=torch.tensor([[1], [0]]))
     return out
@@ -50,7 +50,7 @@ def test_forward_backward_and_alignment_shapes(r, spks):
 def test_teacher_forced_inference_has_the_target_length_and_exact_durations(r):
     model = tiny(r).eval()
     data = batch()
-    out = model.inference(data["src_feats"][0], feats=data["feats"][0])
+    out = model.inference(data["src_feats"][0], tgt_feats=data["tgt_feats"][0])
     assert out["feat_gen"].shape == (17, IDIM)
     assert out["duration"].shape == (13 // r,) and int(out["duration"].sum()) == (17 + r - 1) // r
 
@@ -64,7 +64,7 @@ def test_teacher_forced_inference_equals_the_training_forward():
         model(**data)
     hook.remove()
     after = seen["after"]
-    out = model.inference(data["src_feats"][0], feats=data["feats"][0])
+    out = model.inference(data["src_feats"][0], tgt_feats=data["tgt_feats"][0])
     torch.testing.assert_close(out["feat_gen"], after[0, :17])
 
 
@@ -72,8 +72,10 @@ def test_padding_does_not_change_an_utterance():
     model = tiny(2, dprenet_dropout_rate=0.0).eval()
     data = batch()
     both = model.alignments(**data)
-    alone = model.alignments(src_feats=data["src_feats"][1:, :9], src_feats_lengths=data["src_feats_lengths"][1:],
-                             feats=data["feats"][1:, :10], feats_lengths=data["feats_lengths"][1:])  # fmt: skip
+    alone = model.alignments(
+        src_feats=data["src_feats"][1:, :9], src_feats_lengths=data["src_feats_lengths"][1:],
+        tgt_feats=data["tgt_feats"][1:, :10], tgt_feats_lengths=data["tgt_feats_lengths"][1:],
+    )  # fmt: skip
     torch.testing.assert_close(both[1, :, :, :5, :4], alone[0], atol=1e-5, rtol=1e-4)
 
 
@@ -96,8 +98,8 @@ def test_speakers_are_required_by_a_many_to_many_model():
         tiny(2, spks=3)(**batch())
 
 
-def write_stats(path, feats: torch.Tensor) -> str:
-    x = feats.reshape(-1, feats.size(-1)).double().numpy()
+def write_stats(path, tgt_feats: torch.Tensor) -> str:
+    x = tgt_feats.reshape(-1, tgt_feats.size(-1)).double().numpy()
     np.savez(path, count=len(x), sum=x.sum(0), sum_square=(x**2).sum(0))
     return str(path)
 
@@ -126,9 +128,9 @@ def test_overfits_one_real_pair_with_a_near_diagonal_attention(arctic_dir, tmp_p
                       dprenet_units=64, postnet_layers=2, postnet_chans=32, reduction_factor=2,
                       guided_attn_loss_lambda=100.0),
     )  # fmt: skip
-    feats = VCTask.build_model(argparse.Namespace(**conf)).collect_feats(**data)
+    tgt_feats = VCTask.build_model(argparse.Namespace(**conf)).collect_feats(**data)
     for name, key in (("normalize", "src_feats"), ("tgt_normalize", "tgt_feats")):
-        stats_file = write_stats(tmp_path / f"{key}.npz", feats[key])
+        stats_file = write_stats(tmp_path / f"{key}.npz", tgt_feats[key])
         conf.update({name: "global_mvn", f"{name}_conf": dict(stats_file=stats_file)})
     conf["collect_stats"] = False
     torch.manual_seed(0)
@@ -174,6 +176,6 @@ def test_padding_does_not_change_an_utterances_mel():
     with torch.no_grad():
         model(**data)
         model(src_feats=data["src_feats"][1:, :9], src_feats_lengths=data["src_feats_lengths"][1:],
-              feats=data["feats"][1:, :10], feats_lengths=data["feats_lengths"][1:])  # fmt: skip
+              tgt_feats=data["tgt_feats"][1:, :10], tgt_feats_lengths=data["tgt_feats_lengths"][1:])  # fmt: skip
     hook.remove()
     torch.testing.assert_close(seen[0][1, :10], seen[1][0, :10], atol=1e-5, rtol=1e-4)
