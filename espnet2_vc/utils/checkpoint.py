@@ -18,17 +18,18 @@ def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "
     state: Dict[str, torch.Tensor] = torch.load(path, map_location=device, weights_only=True)
     if "module" in state and isinstance(state["module"], dict):  # deepspeed checkpoints
         state = state["module"]
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
-    if missing or unexpected or mismatched:
+    try:  # the model's own load_state_dict pre-hooks run first (e.g. ESPnetVCModel's renamed keys)
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        own = model.state_dict()
+        missing = sorted(set(own) - set(state))
+        unexpected = sorted(set(state) - set(own))
+        mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
         raise RuntimeError(
             f"{path}: does not fit the model built from its config: missing {missing[:10]}"
             f"{'…' if len(missing) > 10 else ''}, unexpected {unexpected[:10]}"
             f"{'…' if len(unexpected) > 10 else ''}, shape mismatch {mismatched[:10]}. "
             "Use the config.yaml written next to this checkpoint."
-        )
-    model.load_state_dict(state, strict=True)
+        ) from err
     n_params = sum(v.numel() for v in state.values())
     logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}")
