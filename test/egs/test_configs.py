@@ -10,6 +10,30 @@ ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = sorted({p.resolve() for p in ROOT.glob("egs/*/vc1/conf/**/train*.yaml")})
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping (plain safe_load keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise yaml.constructor.ConstructorError(None, None, f"keys given twice: {twice}", node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+ALL_CONFIGS = sorted({p.resolve() for p in ROOT.glob("egs/*/vc1/conf/**/*.yaml")})
+
+
+@pytest.mark.parametrize("config", ALL_CONFIGS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_config_states_each_key_once(config):
+    yaml.load(config.read_text(), Loader=UniqueKeyLoader)
+
+
+def test_a_key_given_twice_is_found():
+    with pytest.raises(yaml.constructor.ConstructorError, match="given twice"):
+        yaml.load("a:\n  b: 1\n  b: 2\n", Loader=UniqueKeyLoader)
+
+
 def test_configs_found():
     names = {p.name for p in CONFIGS}
     assert {"train.yaml", "train_cpu.yaml", "train_debug.yaml", "train_nars2s_24k.yaml"} <= names
