@@ -10,7 +10,9 @@ import numpy as np
 import torch
 
 from espnet2_vc.data.trim import TrimSettings
+from espnet2_vc.utils.audio import AudioError, as_waveform, check_rate, resample
 from espnet2_vc.utils.config import mel_config
+from espnet2_vc.utils.kaldi import write_kaldi
 from espnet2_vc.vocoder.registry import build_vocoder
 
 
@@ -141,7 +143,8 @@ class VoiceConverter:
         """Convert one utterance.
 
         Args:
-            wav: Source waveform (T_wav,).
+            wav: Source waveform: numpy or torch, (T_wav,), (T_wav, channels) or (channels, T_wav) (channels
+                averaged), float in [-1, 1] or integer PCM (scaled), as :func:`espnet2_vc.utils.audio.as_waveform`.
             fs: Its sampling rate; resampled to :attr:`fs` when different (None: already at :attr:`fs`).
             tgt_wav: Target waveform at :attr:`fs` (teacher forcing only).
             durations: Reference durations (N_src,) (teacher forcing only).
@@ -151,18 +154,26 @@ class VoiceConverter:
             ``wav`` (T_wav_out,) at :attr:`fs` when a vocoder is set, ``feat_gen`` / ``feat_gen_denorm``
             (T_out, n_mels), ``duration`` (N_src,), ``pitch`` / ``energy`` when converted, and ``rtf``
             (seconds of compute per second of input).
+
+        Raises:
+            AudioError: (a ``ValueError``) input without samples, of another shape or dtype, with NaN / inf
+                samples, a bad ``fs``, silent, or shorter than one analysis window.
         """
         start = time.perf_counter()
-        wav = torch.as_tensor(wav, dtype=torch.float32)
-        if fs is not None and fs != self.fs:
-            import torchaudio.functional as AF
-
-            wav = AF.resample(wav, fs, self.fs)
+        samples = resample(as_waveform(wav), check_rate(fs) if fs is not None else self.fs, self.fs)
+        given = len(samples)
         if self.trim.trim and not self.use_teacher_forcing:
-            lo, hi = self.trim.bounds(wav.cpu().numpy(), self.fs)
+            lo, hi = self.trim.bounds(samples, self.fs)
             if hi <= lo:
-                raise ValueError(f"the input is silent ({len(wav) / self.fs:.2f} s, trim_db {self.trim.trim_db})")
-            wav = wav[lo:hi]
+                raise AudioError("silent", f"the input is silent ({len(samples) / self.fs:.2f} s, trim_db "
+                                 f"{self.trim.trim_db})")  # fmt: skip
+            samples = samples[lo:hi]
+        window = int(self.mel["n_fft"])
+        if len(samples) < window:
+            raise AudioError("too_short", f"the input is {1000 * len(samples) / self.fs:.0f} ms"
+                             f"{' after trimming' if len(samples) < given else ''}, shorter than one analysis window "
+                             f"(n_fft {window} = {1000 * window / self.fs:.0f} ms)")  # fmt: skip
+        wav = torch.from_numpy(samples)
 
         def to(x: Any) -> Optional[torch.Tensor]:
             return None if x is None else torch.as_tensor(x).to(self.device)
@@ -190,11 +201,14 @@ def convert_dataset(
     output_dir: Path,
     key_file: Optional[str] = None,
     num_workers: int = 1,
-) -> int:
+) -> Tuple[int, int]:
     """Convert every utterance of an espnet data triple list; write the outputs listed in ``vc_inference``.
 
+    An utterance whose input is refused (a ``ValueError``: NaN samples, too short, …) is logged and listed
+    in ``output_dir/failed`` (``<utt> <reason>: <message>``); the others are still converted.
+
     Returns:
-        The number of utterances converted.
+        The numbers of utterances converted and failed.
     """
     import kaldiio
     import soundfile as sf
@@ -210,15 +224,20 @@ def convert_dataset(
     )  # fmt: skip
     for sub in ("norm", "denorm", "wav"):
         (output_dir / sub).mkdir(parents=True, exist_ok=True)
-    n = 0
+    n, failed = 0, {}
     with kaldiio.WriteHelper(f"ark,scp:{output_dir}/norm/feats.ark,{output_dir}/norm/feats.scp") as norm_w, \
             kaldiio.WriteHelper(f"ark,scp:{output_dir}/denorm/feats.ark,{output_dir}/denorm/feats.scp") as denorm_w, \
             DatadirWriter(output_dir / "durations") as dur_w, DatadirWriter(output_dir) as writer:  # fmt: skip
         for keys, batch in loader:
             utt = keys[0]
             item = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
-            out = vc(item["src_speech"], tgt_wav=item.get("tgt_speech"), durations=item.get("durations"),
-                     src_sids=item.get("src_sids"), tgt_sids=item.get("tgt_sids"))  # fmt: skip
+            try:
+                out = vc(item["src_speech"], tgt_wav=item.get("tgt_speech"), durations=item.get("durations"),
+                         src_sids=item.get("src_sids"), tgt_sids=item.get("tgt_sids"))  # fmt: skip
+            except ValueError as e:  # this utterance's input (AudioError, durations that do not fit, …)
+                failed[utt] = f"{getattr(e, 'reason', 'bad_input')}: {e}".replace("\n", " ")
+                logging.error(f"{utt}: not converted: {failed[utt]}")
+                continue
             norm_w[utt] = out["feat_gen"].cpu().numpy()
             denorm_w[utt] = out["feat_gen_denorm"].cpu().numpy()
             dur_w["durations"][utt] = " ".join(map(str, out["duration"].tolist()))
@@ -230,4 +249,5 @@ def convert_dataset(
             n += 1
             logging.info(f"{utt}: {len(item['src_speech']) / vc.fs:.2f} s → {out['feat_gen'].size(0)} frames, "
                          f"rtf {out['rtf']:.3f}")  # fmt: skip
-    return n
+    write_kaldi(output_dir / "failed", failed)
+    return n, len(failed)

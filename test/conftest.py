@@ -20,3 +20,32 @@ def arctic_dir() -> str:
     if not os.path.isdir(os.path.join(path, "cmu_us_kathleen_arctic")):
         pytest.skip(f"real ARCTIC pairs not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_exp(tmp_path_factory):
+    """A tiny trained-looking experiment at 8 kHz: ``config.yaml`` with stats files, ``valid.loss.best.pth``
+    (random weights; n_fft 256, hop 80, 20 mels, NARS2S with r = 2, no pitch / energy)."""
+    import numpy as np
+    import yaml
+
+    from espnet2_vc.tasks.vc import VCTask
+
+    root = tmp_path_factory.mktemp("exp")
+    args = VCTask.get_parser().parse_args(["--output_dir", str(root)])
+    args.feats_extract_conf = dict(fs=8000, n_fft=256, hop_length=80, n_mels=20, fmin=0, fmax=4000)
+    args.tts_conf = dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, postnet_layers=1,
+                         postnet_chans=4, reduction_factor=2, use_pitch=False, use_energy=False)  # fmt: skip
+    rng = np.random.default_rng(0)
+    for name in ("normalize", "tgt_normalize"):
+        stats = root / "stats" / f"{name}.npz"
+        stats.parent.mkdir(exist_ok=True)
+        x = rng.normal(-3.0, 1.5, size=(50, 20))
+        np.savez(stats, count=50, sum=x.sum(0), sum_square=(x**2).sum(0))
+        setattr(args, f"{name}_conf", dict(stats_file=str(stats)))
+    torch.manual_seed(0)
+    model = VCTask.build_model(args)
+    torch.save(model.state_dict(), root / "valid.loss.best.pth")
+    with open(root / "config.yaml", "w") as f:
+        yaml.safe_dump(vars(args), f)
+    return root

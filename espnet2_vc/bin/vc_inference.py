@@ -3,19 +3,21 @@
 
 Writes, under ``--output_dir``: ``norm/feats.{ark,scp}`` and ``denorm/feats.{ark,scp}`` (kaldi, via kaldiio),
 ``durations/durations`` (``utt d1 d2 …`` per reduced source frame), ``wav/<utt>.wav`` and ``wav.scp``
-(when a vocoder is set) and ``rtf`` (real-time factor per utterance).
+(when a vocoder is set) and ``rtf`` (real-time factor per utterance). An utterance that cannot be
+converted (NaN samples, too short, unreadable ``--wav`` file, …) is listed with its reason in ``failed``
+(``input/failed`` for ``--wav`` files); the others are still converted, and the exit status is then 1.
 """
 
 import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import soundfile as sf
 
-from espnet2_vc.utils.audio import read_audio
-from espnet2_vc.utils.kaldi import first_scp_path
+from espnet2_vc.utils.audio import AudioError, read_audio
+from espnet2_vc.utils.kaldi import first_scp_path, write_kaldi
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -51,21 +53,32 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def wavs_to_scp(wavs: Sequence[str], fs: int, out_dir: Path) -> Path:
-    """Resample the given wav files to ``fs`` under ``out_dir/input`` and list them in a scp (ids = stems)."""
+def wavs_to_scp(wavs: Sequence[str], fs: int, out_dir: Path) -> Tuple[Path, Dict[str, str]]:
+    """Resample the given wav files to ``fs`` under ``out_dir/input`` and list them in a scp (ids = stems).
+
+    Returns:
+        The scp, and the files that cannot be read by id with the reason (also in ``out_dir/input/failed``).
+    """
     (out_dir / "input").mkdir(parents=True, exist_ok=True)
     scp = out_dir / "input" / "wav.scp"
-    seen = set()
+    seen, failed = set(), {}
     with scp.open("w", encoding="utf-8") as f:
         for path in sorted(wavs):
             utt = Path(path).stem
             if utt in seen:
                 raise ValueError(f"{path}: two inputs share the name {utt!r}; rename one")
             seen.add(utt)
+            try:
+                wav = read_audio(path, fs)
+            except (AudioError, sf.LibsndfileError) as e:  # one bad file must not stop the others
+                failed[utt] = f"{getattr(e, 'reason', 'unreadable')}: {path}: {e}".replace("\n", " ")
+                logging.error(f"{utt}: not converted: {failed[utt]}")
+                continue
             target = out_dir / "input" / f"{utt}.wav"
-            sf.write(target, read_audio(path, fs), fs, subtype="PCM_16")
+            sf.write(target, wav, fs, subtype="PCM_16")
             f.write(f"{utt} {target}\n")
-    return scp
+    write_kaldi(out_dir / "input" / "failed", failed)
+    return scp, failed
 
 
 def main(cmd: Optional[List[str]] = None) -> None:
@@ -80,8 +93,12 @@ def main(cmd: Optional[List[str]] = None) -> None:
         config, model_file, extra = resolve_model(args.model_file)
     fs = int(mel_config(config)["fs"])
     data: List[Tuple[str, str, str]] = list(args.data_path_and_name_and_type)
+    unread: Dict[str, str] = {}
     if args.wav:
-        data.append((str(wavs_to_scp(args.wav, fs, args.output_dir)), "src_speech", "sound"))
+        scp, unread = wavs_to_scp(args.wav, fs, args.output_dir)
+        if len(unread) == len(args.wav):
+            sys.exit(f"no input could be read: see {args.output_dir / 'input' / 'failed'}")
+        data.append((str(scp), "src_speech", "sound"))
     if not any(name == "src_speech" for _, name, _ in data):
         sys.exit("give --wav files or --data_path_and_name_and_type <wav.scp>,src_speech,sound")
     for path, _, kind in data:
@@ -96,8 +113,11 @@ def main(cmd: Optional[List[str]] = None) -> None:
     vc = VoiceConverter(config, model_file, device="cuda" if args.ngpu > 0 else "cpu",
                         use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha, decode_conf=args.decode_conf,
                         **vocoder)  # fmt: skip
-    n = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
+    n, failed = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
     logging.info(f"converted {n} utterances into {args.output_dir}")
+    if failed or unread:
+        sys.exit(f"{failed + len(unread)} utterance(s) not converted, listed with the reason in "
+                 f"{args.output_dir / 'failed'} (conversion) and {args.output_dir / 'input' / 'failed'} (--wav)")
 
 
 if __name__ == "__main__":

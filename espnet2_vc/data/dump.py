@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from espnet2_vc.data.trim import TrimSettings
-from espnet2_vc.utils.audio import read_audio
+from espnet2_vc.utils.audio import AudioError, read_audio
 from espnet2_vc.utils.kaldi import read_kaldi, write_kaldi
 
 # Files of data/<set>/ that every set must have (doc/data.md).
@@ -65,6 +65,8 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
     for side, path in (("source", src_path), ("target", tgt_path)):
         try:
             wav = read_audio(path, s.fs, allow_empty=True)  # an empty file is dropped as silent
+        except AudioError as e:  # missing, NaN / inf samples
+            return PairResult(utt, reason=f"{e.reason}: {side} audio {e}".replace("\n", " "))
         except Exception as e:  # unreadable audio must not stop the set
             return PairResult(
                 utt, reason=f"unreadable: {side} audio {path}: {type(e).__name__}: {e}".replace("\n", " ")

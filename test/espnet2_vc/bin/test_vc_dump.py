@@ -85,10 +85,10 @@ def test_dump_set(tmp_path: Path) -> None:
         "u5_silent": (np.zeros(8000, dtype=np.float32), tone(1.0)),
     }
     extra = {
-        "wav.scp": ["u6_unreadable /nonexistent/x.wav", "u7_no_target /nonexistent/y.wav"],
-        "tgt_wav.scp": ["u6_unreadable /nonexistent/x.wav"],
-        "utt2spk": ["u6_unreadable alice", "u7_no_target alice"],
-        "utt2tgt_spk": ["u6_unreadable bob", "u7_no_target bob"],
+        "wav.scp": ["u6_missing /nonexistent/x.wav", "u7_no_target /nonexistent/y.wav"],
+        "tgt_wav.scp": ["u6_missing /nonexistent/x.wav"],
+        "utt2spk": ["u6_missing alice", "u7_no_target alice"],
+        "utt2tgt_spk": ["u6_missing bob", "u7_no_target bob"],
     }
     data = make_data_dir(tmp_path / "train", pairs, extra_lines=extra)
     out = tmp_path / "dump" / "train"
@@ -101,7 +101,7 @@ def test_dump_set(tmp_path: Path) -> None:
     assert reasons["u3_long"].startswith("too_long")
     assert reasons["u4_ratio"].startswith("length_ratio")
     assert reasons["u5_silent"].startswith("silent: source")
-    assert reasons["u6_unreadable"].startswith("unreadable: source")
+    assert reasons["u6_missing"] == "missing: source audio /nonexistent/x.wav: no such file"
     assert reasons["u7_no_target"] == "id_mismatch: missing from tgt_wav.scp"
 
     wav, fs = sf.read(read_map(out / "wav.scp")["u1_ok"], dtype="int16")
