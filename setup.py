@@ -33,6 +33,6 @@ setup(
     packages=find_packages(include=["espnet2_vc", "espnet2_vc.*"]),
     python_requires=">=3.10,<3.12",
     install_requires=install_requires,
-    extras_require={"test": ["pytest>=8", "ruff>=0.6"]},
+    extras_require={"test": ["pytest>=8", "ruff>=0.6", "hypothesis>=6.100"]},
     license="Apache-2.0",
 )

@@ -11,7 +11,10 @@ Layout of a pack (``meta.yaml`` is espnet's ``pack_funcs`` format, so espnet's o
     vocoder/…        vocoder config and weights, when packed
 
 Unpacking refuses members that would land outside the target folder (``../``, absolute paths, links), files
-whose checksum differs from the manifest, members the manifest does not list, and zips that are not packs.
+whose checksum differs from the manifest, members the manifest does not list, members larger than
+:data:`MAX_MEMBER_BYTES` or compressed more than :data:`MAX_RATIO` times (zip bombs), a malformed manifest or
+meta, and zips that are not packs. The manifest detects corruption, not tampering: whoever alters a member can
+rewrite its checksum too, so a pack is as trustworthy as the place it came from.
 """
 
 import hashlib
@@ -30,6 +33,13 @@ from espnet2_vc.utils.config import mel_config
 
 PathLike = Union[str, Path]
 NOT_A_PACK = "is not an espnet2_vc model pack (no meta.yaml/manifest.json); make one with vc_pack"
+
+
+# Limits of one member, read from the zip's directory before anything is decompressed. A NARS2S or HiFi-GAN
+# checkpoint is 30-60 MB and deflates at most ~1.1×; yaml, markdown and stats are small.
+MAX_MEMBER_BYTES = 2 * 1024**3
+MAX_RATIO = 100
+MIN_RATIO_CHECK_BYTES = 1024**2  # below this a high ratio is harmless (a yaml of repeated keys)
 
 
 class UnsafePackError(ValueError):
@@ -122,6 +132,12 @@ def pack_model(
 def _safe_member(info: zipfile.ZipInfo, outdir: Path) -> Path:
     """Where a member may be extracted, or :class:`UnsafePackError`."""
     name = info.filename
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise UnsafePackError(f"member {name!r} would be {info.file_size} bytes, over {MAX_MEMBER_BYTES}; refusing "
+                              "the pack")  # fmt: skip
+    if info.file_size > MIN_RATIO_CHECK_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise UnsafePackError(f"member {name!r} inflates {info.file_size / max(info.compress_size, 1):.0f}× (over "
+                              f"{MAX_RATIO}×): a zip bomb; refusing the pack")  # fmt: skip
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise UnsafePackError(f"member {name!r} is a link; refusing the pack")
@@ -138,34 +154,54 @@ def unpack_model(archive: PathLike, outdir: PathLike) -> Dict[str, str]:
     """Check and extract a pack; return ``train_config``, ``model_file`` (and vocoder) paths.
 
     Raises:
-        UnsafePackError: zip-slip paths, links, checksum mismatches, unlisted members.
+        UnsafePackError: zip-slip paths, links, checksum mismatches, unlisted or oversized members, a malformed
+            manifest or meta, a damaged zip.
         ValueError: a zip that is not a pack.
     """
     archive, outdir = Path(archive), Path(outdir)
     if not zipfile.is_zipfile(archive):
         raise ValueError(f"{archive} is not a zip file; {NOT_A_PACK}")
-    with zipfile.ZipFile(archive) as zf:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        targets = {i.filename: _safe_member(i, outdir) for i in infos}
-        if "meta.yaml" not in targets or "manifest.json" not in targets:
-            raise ValueError(f"{archive} {NOT_A_PACK}")
-        manifest = json.loads(zf.read("manifest.json"))
-        unlisted = sorted(set(targets) - set(manifest) - {"manifest.json"})
-        missing = sorted(set(manifest) - set(targets))
-        if unlisted or missing:
-            raise UnsafePackError(f"{archive}: members not in its manifest {unlisted}, missing members {missing}")
-        data = {name: zf.read(name) for name in targets}
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            targets = {i.filename: _safe_member(i, outdir) for i in infos}
+            if "meta.yaml" not in targets or "manifest.json" not in targets:
+                raise ValueError(f"{archive} {NOT_A_PACK}")
+            manifest = _parsed(archive, "manifest.json", lambda b: json.loads(b), zf.read("manifest.json"))
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest.items()):
+                raise UnsafePackError(f"{archive}: manifest.json must map member names to sha256 strings")
+            unlisted = sorted(set(targets) - set(manifest) - {"manifest.json"})
+            missing = sorted(set(manifest) - set(targets))
+            if unlisted or missing:
+                raise UnsafePackError(f"{archive}: members not in its manifest {unlisted}, missing members {missing}")
+            data = {name: zf.read(name) for name in targets}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as e:  # CRC, truncation, …
+        raise UnsafePackError(f"{archive}: a damaged zip ({type(e).__name__}: {e}); download or copy it again") from e
     for name, content in data.items():
         if name != "manifest.json" and _sha256(content) != manifest[name]:
             raise UnsafePackError(f"{archive}: checksum of {name} differs from the manifest; the pack was altered")
-    meta = yaml.safe_load(data["meta.yaml"])
+    meta = _parsed(archive, "meta.yaml", yaml.safe_load, data["meta.yaml"])
+    named = {**(meta.get("files") or {}), **(meta.get("yaml_files") or {})}
+    if "train_config" not in named or not all(isinstance(v, str) and v in targets for v in named.values()):
+        raise UnsafePackError(f"{archive}: meta.yaml must name train_config and its other files among the members")
     for name, content in data.items():
         targets[name].parent.mkdir(parents=True, exist_ok=True)
-        if name in meta["yaml_files"].values():
-            conf = yaml.safe_load(content)
+        if name in (meta.get("yaml_files") or {}).values():
+            conf = _parsed(archive, name, yaml.safe_load, content)
             for member in targets:
                 conf = find_path_and_change_it_recursive(conf, member, str(targets[member]))
             content = yaml.safe_dump(conf, sort_keys=False).encode()
         targets[name].write_bytes(content)
-    return {k: str(targets[v]) for k, v in {**meta["files"], **meta["yaml_files"]}.items()}
+    return {k: str(targets[v]) for k, v in named.items()}
+
+
+def _parsed(archive: Path, name: str, parse: Any, content: bytes) -> Dict[str, Any]:
+    """``parse(content)`` as a mapping, or :class:`UnsafePackError` naming the member."""
+    try:
+        value = parse(content)
+    except (ValueError, yaml.YAMLError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise UnsafePackError(f"{archive}: {name} is malformed ({type(e).__name__}); refusing the pack") from None
+    if not isinstance(value, dict):
+        raise UnsafePackError(f"{archive}: {name} must be a mapping, not {type(value).__name__}")
+    return value
 

@@ -49,3 +49,16 @@ def tiny_exp(tmp_path_factory):
     with open(root / "config.yaml", "w") as f:
         yaml.safe_dump(vars(args), f)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_pack(tiny_exp):
+    """:func:`tiny_exp` packed by ``vc_pack`` into ``<tiny_exp>/packed/model.zip``, with a results.md."""
+    from espnet2_vc.bin import vc_pack
+
+    results = tiny_exp / "results.md"
+    results.write_text("| metric | value |\n| --- | --- |\n| MCD | 7.1 |\n")
+    out = tiny_exp / "packed" / "model.zip"
+    vc_pack.main(["--train_config", str(tiny_exp / "config.yaml"), "--model_file",
+                  str(tiny_exp / "valid.loss.best.pth"), "--outpath", str(out), "--results_md", str(results)])
+    return out

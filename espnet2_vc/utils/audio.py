@@ -50,6 +50,8 @@ def as_waveform(wav: Any, name: str = "the input") -> np.ndarray:
         wav = (wav.astype(np.float64) - zero) / (int(info.max) + 1 - zero)
     elif wav.dtype.kind != "f":
         raise AudioError("dtype", f"{name}: samples of dtype {wav.dtype}; give float or integer PCM samples")
+    if wav.size == 0:
+        raise AudioError("no_samples", f"{name}: no samples")
     if wav.ndim == 2:
         axis = int(np.argmin(wav.shape))
         if wav.shape[axis] > MAX_CHANNELS:
@@ -59,8 +61,6 @@ def as_waveform(wav: Any, name: str = "the input") -> np.ndarray:
     elif wav.ndim != 1:
         raise AudioError("shape", f"{name}: shape {wav.shape}; give one utterance as (samples,), "
                          "(samples, channels) or (channels, samples)")  # fmt: skip
-    if wav.size == 0:
-        raise AudioError("no_samples", f"{name}: no samples")
     check_finite(wav, name)
     return np.ascontiguousarray(wav, dtype=np.float32)
 

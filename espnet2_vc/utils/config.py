@@ -72,8 +72,14 @@ def load_saved_args(
         if model_file is None:
             raise ValueError("give a config file, a model file, or both")
         config_file = Path(model_file).parent / "config.yaml"
-    with Path(config_file).open("r", encoding="utf-8") as f:
-        config = yaml.safe_load(f)
+    try:
+        with Path(config_file).open("r", encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ValueError(f"{config_file}: not a readable yaml config ({type(e).__name__}: {e})") from None
+    if not isinstance(config, dict) or not all(isinstance(k, str) and k.isidentifier() for k in config):
+        raise ValueError(f"{config_file}: a config is a mapping of option names; use the config.yaml written "
+                         "next to the checkpoint")  # fmt: skip
     resolve_stats_files(config, Path(config_file))
     return argparse.Namespace(**config)
 

@@ -20,11 +20,17 @@ def read_kaldi(path: PathLike, require_value: bool = False) -> Dict[str, str]:
         require_value: An id without a value is an error (files of paths).
 
     Raises:
-        ValueError: A duplicate id, or a missing value with ``require_value``, naming the file and line.
+        ValueError: A duplicate id, a missing value with ``require_value``, or a line that is not UTF-8,
+            naming the file and line.
     """
     out: Dict[str, str] = {}
-    with Path(path).open("r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with Path(path).open("rb") as f:
+        for lineno, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{lineno}: not UTF-8 (byte {e.start}: {raw[e.start:e.start + 1]!r}); "
+                                 "convert the file, e.g. iconv -f <its encoding> -t utf-8") from None  # fmt: skip
             parts = line.strip().split(maxsplit=1)
             if not parts:
                 continue
