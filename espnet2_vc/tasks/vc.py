@@ -30,6 +30,7 @@ from espnet2_vc.tasks.registries import (
 from espnet2_vc.utils.checkpoint import load_weights
 from espnet2_vc.utils.config import (
     check_conf_keys,
+    check_mel_settings,
     check_registry_confs,
     chosen_class,
     class_defaults,
@@ -180,10 +181,11 @@ class VCTask(AbsTask):
         """Build feats → normalize → pitch/energy → network from the parsed options."""
         # Saved back in full so that exp/*/config.yaml states the trimming a wav gets before conversion.
         args.trim_conf = dataclasses.asdict(TrimSettings.from_conf(getattr(args, "trim_conf", None)))
+        mel = class_defaults(chosen_class(feats_extractor_choices, args.feats_extract))
+        mel.update(args.feats_extract_conf or {})
+        check_mel_settings(mel)  # before espnet's layers see them: one error naming the setting
         feats_extract = cls._build(args, feats_extractor_choices)
         odim = feats_extract.output_size()
-        mel = class_defaults(type(feats_extract))
-        mel.update(args.feats_extract_conf or {})
         # Saved back complete, so that reading exp/*/config.yaml's mel settings and reduction factor needs
         # neither espnet nor this task (espnet2_vc.utils.config.mel_config).
         args.feats_extract_conf = mel

@@ -150,7 +150,29 @@ def mel_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
     mel = {k: conf[k] for k in MEL_KEYS if k in conf}
     if mel.get("win_length") is None:
         mel["win_length"] = mel["n_fft"]
+    check_mel_settings(mel)
     return mel
+
+
+def check_mel_settings(mel: Dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming the first impossible mel setting of ``feats_extract_conf``.
+
+    Checked: ``fs``, ``n_fft``, ``hop_length``, ``n_mels`` positive integers; ``win_length`` (None: ``n_fft``)
+    at most ``n_fft``; ``0 <= fmin < fmax <= fs / 2`` (``fmax`` None: ``fs / 2``).
+    """
+    for key in ("fs", "n_fft", "hop_length", "n_mels"):
+        value = mel.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"feats_extract_conf.{key} must be a positive integer, not {value!r}")
+    win = mel.get("win_length") or mel["n_fft"]
+    if isinstance(win, bool) or not isinstance(win, int) or not 0 < win <= mel["n_fft"]:
+        raise ValueError(f"feats_extract_conf.win_length {win!r} must be a positive integer <= n_fft {mel['n_fft']}")
+    nyquist = mel["fs"] / 2
+    fmin = mel.get("fmin") or 0
+    fmax = nyquist if mel.get("fmax") is None else mel["fmax"]
+    if not 0 <= fmin < fmax <= nyquist:
+        raise ValueError(f"feats_extract_conf: need 0 <= fmin < fmax <= fs / 2 = {nyquist:g} Hz, got fmin {fmin}, "
+                         f"fmax {fmax}")  # fmt: skip
 
 
 def reduction_factor(config: Union[str, Path, Dict[str, Any]]) -> int:
