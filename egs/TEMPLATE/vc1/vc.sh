@@ -16,6 +16,7 @@ force=false         # redo the stages in range even when their .done marker says
 dumpdir=dump        # dumped audio and durations
 expdir=exp          # statistics, models, decodings
 python=""           # Python to run the tools with; default: the venv's (activated by path.sh)
+min_free_mb=1024    # refuse to start when the dump or exp folder's disk has less free space (MB)
 # Data (stage 1)
 db_root=""          # corpus folder, passed to local/data.sh as --db_root
 srcspk=""           # source speaker, passed to local/data.sh (empty: the recipe's default)
@@ -76,6 +77,7 @@ fi
 # Stage 7 must know of teacher forcing (it feeds targets and durations); stage 2 trims by the config file.
 [[ "${inference_args}" != *--use_teacher_forcing* ]] || { log "Error: use --teacher_forcing true"; exit 2; }
 [[ "${train_args}" != *--trim_conf* ]] || { log "Error: set trim_conf in ${train_config}, not in --train_args"; exit 2; }
+check_writable "${min_free_mb}" "${dumpdir}" "${expdir}"  # now, not when stage 5 saves its first checkpoint
 vc_stats_dir=${vc_stats_dir:-${expdir}/vc_stats}
 if [ -z "${tag}" ]; then
     tag=$(basename "${train_config}" .yaml)

@@ -19,6 +19,23 @@ is_done() {  # is_done DIR SETTINGS
     [ ! -f "$1/.done" ] || log "$1: settings changed or --force true; redoing it"
     return 1
 }
+check_writable() {  # check_writable MIN_FREE_MB DIR...: each DIR can be written and has MIN_FREE_MB free
+    local need=$1 dir probe free
+    shift
+    for dir in "$@"; do
+        probe=${dir}/.write_test.$$
+        if ! mkdir -p "${dir}" 2> /dev/null || ! : > "${probe}" 2> /dev/null; then
+            log "Error: cannot write to ${dir}/ (permissions, a read-only disk, or a full disk); fix it before the stages start"
+            exit 2
+        fi
+        rm -f "${probe}"
+        free=$(df -Pk "${dir}" | awk 'NR == 2 {print int($4 / 1024)}')
+        if [ "${free}" -lt "${need}" ]; then
+            log "Error: ${dir}/ has ${free} MB free, less than ${need} MB (--min_free_mb); free some space first"
+            exit 2
+        fi
+    done
+}
 mark_done() { printf '%s\n' "$2" > "$1/.done"; }
 run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
     local logfile=$1
