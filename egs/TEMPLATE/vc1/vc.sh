@@ -105,7 +105,14 @@ if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
     use_sids=$(uses_sids "${python}" "${train_config}")
 fi
 
-decode_model() { best_model "${vc_exp}" "${inference_model}"; }  # the checkpoint of stages 6, 7 and 9
+decode_model() {  # the checkpoint of stages 6, 7 and 9; the default needs a finished training
+    if [ "${inference_model}" = valid.loss.ave.pth ] && [ ! -f "${vc_exp}/.done" ]; then
+        log "Error: ${vc_exp} has no finished training (no .done); re-run stage 5 (it resumes), or decode a" \
+            "checkpoint of it by name with --inference_model <N>epoch.pth" >&2
+        exit 1
+    fi
+    best_model "${vc_exp}" "${inference_model}"
+}
 sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used
     if [ "${use_sids}" = true ]; then
         echo "--$1 $2/utt2src_sid,src_sids,text_int --$1 $2/utt2tgt_sid,tgt_sids,text_int"
@@ -167,6 +174,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     log "Stage 3: feature statistics, shapes and the features themselves (written once) → ${vc_stats_dir}/"
     _train_dir=${dumpdir}/raw/${train_set}
     _valid_dir=${dumpdir}/raw/${valid_set}
+    require_done "stage 2" "${_train_dir}" "${_valid_dir}"  # never half-written audio lists
     _sig="${train_args} $(signature "${train_config}" "${_train_dir}/.done" "${_valid_dir}/.done")${use_sids}"
     if ! is_done "${vc_stats_dir}" "${_sig}"; then
         _logdir=${vc_stats_dir}/logdir
@@ -200,6 +208,8 @@ fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "Stage 4: durations (${duration_method}; source frames per target frame, reduction-aware) → ${durdir}/"
+    require_done "stage 3" "${vc_stats_dir}"
+    for dset in ${all_sets}; do require_done "stage 2" "${dumpdir}/raw/${dset}"; done
     scripts/durations.sh --method "${duration_method}" --sets "${all_sets}" --durdir "${durdir}" \
         --dumpdir "${dumpdir}" --vc_stats_dir "${vc_stats_dir}" --nj "${nj}" --use_sids "${use_sids}" \
         --durations_opts "${durations_opts}" --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
@@ -212,6 +222,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     log "Stage 5: training → ${vc_exp}/"
     _train_dir=${dumpdir}/raw/${train_set}
     _valid_dir=${dumpdir}/raw/${valid_set}
+    require_done "stages 3 and 4" "${vc_stats_dir}" "${durdir}/${train_set}" "${durdir}/${valid_set}"
     _sig="${train_args} $(signature "${train_config}" "${vc_stats_dir}/.done" \
         "${durdir}/${train_set}/.done" "${durdir}/${valid_set}/.done")"
     refuse_other_settings "${vc_exp}" "${_sig}" "use --tag <new name>"
@@ -281,6 +292,10 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         exit 1
     fi
     log "Stage 7: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
+    for dset in ${test_sets}; do
+        require_done "stage 2" "${dumpdir}/raw/${dset}"
+        [ "${teacher_forcing}" = false ] || require_done "stage 4" "${durdir}/${dset}"
+    done
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
     _pids=()

@@ -36,6 +36,13 @@ check_writable() {  # check_writable MIN_FREE_MB DIR...: each DIR can be written
         fi
     done
 }
+require_done() {  # require_done STAGE DIR...: each DIR was finished (.done) by STAGE, or stop naming it
+    local stage=$1 dir
+    shift
+    for dir in "$@"; do
+        [ -f "${dir}/.done" ] || { log "Error: ${dir} is missing or unfinished (no .done); run ${stage} first"; exit 1; }
+    done
+}
 mark_done() { printf '%s\n' "$2" > "$1/.done"; }
 run_logged() {  # run_logged LOG command...: output to LOG, its tail on failure
     local logfile=$1
