@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from espnet2_vc.data.trim import TrimSettings
-from espnet2_vc.utils.audio import AudioError, as_waveform, check_rate, resample
+from espnet2_vc.utils.audio import AudioError, as_waveform, check_rate, clipping, resample
 from espnet2_vc.utils.config import mel_config
 from espnet2_vc.utils.kaldi import write_kaldi
 from espnet2_vc.vocoder.registry import build_vocoder
@@ -160,7 +160,11 @@ class VoiceConverter:
                 samples, a bad ``fs``, silent, or shorter than one analysis window.
         """
         start = time.perf_counter()
-        samples = resample(as_waveform(wav), check_rate(fs) if fs is not None else self.fs, self.fs)
+        samples = as_waveform(wav)
+        warning = clipping(samples, "the input")
+        if warning:
+            logging.warning(warning)
+        samples = resample(samples, check_rate(fs) if fs is not None else self.fs, self.fs)
         given = len(samples)
         if self.trim.trim and not self.use_teacher_forcing:
             lo, hi = self.trim.bounds(samples, self.fs)

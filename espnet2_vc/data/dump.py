@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from espnet2_vc.data.trim import TrimSettings
-from espnet2_vc.utils.audio import AudioError, read_audio
+from espnet2_vc.utils.audio import AudioError, clipping, read_audio
 from espnet2_vc.utils.kaldi import read_kaldi, write_kaldi
 
 # Files of data/<set>/ that every set must have (doc/data.md).
@@ -51,6 +51,7 @@ class PairResult:
     src_samples: int = 0
     tgt_samples: int = 0
     reason: Optional[str] = None
+    warnings: Tuple[str, ...] = ()  # kept, but worth a look (clipped audio)
 
 
 def to_pcm16(wav: np.ndarray) -> np.ndarray:
@@ -61,7 +62,8 @@ def to_pcm16(wav: np.ndarray) -> np.ndarray:
 def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
     """Dump one pair into ``tmp_dir``; a failure becomes a dropped reason, never an exception."""
     utt, src_path, tgt_path, tmp_dir, s = job
-    wavs = {}
+    wavs: Dict[str, np.ndarray] = {}
+    notes: Tuple[Optional[str], ...] = ()
     for side, path in (("source", src_path), ("target", tgt_path)):
         try:
             wav = read_audio(path, s.fs, allow_empty=True)  # an empty file is dropped as silent
@@ -75,6 +77,7 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
         if end <= start:
             return PairResult(utt, reason=f"silent: {side} audio {path}")
         wavs[side] = wav[start:end]
+        notes += (clipping(wavs[side], f"{side} audio {path}"),)
     lengths = {side: len(w) for side, w in wavs.items()}
     for side, n in lengths.items():
         if n < s.min_dur * s.fs:
@@ -86,7 +89,8 @@ def _process(job: Tuple[str, str, str, Path, DumpSettings]) -> PairResult:
         return PairResult(utt, reason=f"length_ratio: {ratio:.2f} > max_ratio {s.max_ratio}")
     for side, sub in (("source", "src"), ("target", "tgt")):
         sf.write(str(tmp_dir / "data" / sub / f"{utt}.wav"), to_pcm16(wavs[side]), s.fs, subtype="PCM_16")
-    return PairResult(utt, src_samples=lengths["source"], tgt_samples=lengths["target"])
+    return PairResult(utt, src_samples=lengths["source"], tgt_samples=lengths["target"],
+                      warnings=tuple(n for n in notes if n))  # fmt: skip
 
 
 def read_data_dir(data_dir: Union[str, Path]) -> Dict[str, Dict[str, str]]:
@@ -182,6 +186,9 @@ def dump_set(
 
     for utt, reason in sorted(dropped.items()):
         logging.warning(f"{data_dir}: dropped {utt}: {reason}")
+    for utt, result in sorted(kept.items()):
+        for warning in result.warnings:
+            logging.warning(f"{data_dir}: kept {utt}, but {warning}")
     write_kaldi(tmp_dir / "dropped", dropped)
     if not kept:
         raise RuntimeError(f"{data_dir}: every utterance was dropped; see {tmp_dir / 'dropped'}")

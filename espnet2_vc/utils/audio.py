@@ -32,6 +32,21 @@ def check_finite(wav: np.ndarray, name: str) -> None:
                          f"at sample {int(np.argmax(bad.reshape(-1)))}); repair or re-export the audio")  # fmt: skip
 
 
+CLIPPED_LEVEL = 0.999  # |sample| at or above this counts as clipped
+CLIPPED_WARN_FRACTION = 0.001  # more clipped samples than this is worth a warning (the audio still works)
+
+
+def clipping(wav: np.ndarray, name: str) -> Optional[str]:
+    """A warning text when more than :data:`CLIPPED_WARN_FRACTION` of ``wav``'s samples are clipped, else None."""
+    if wav.size == 0:
+        return None
+    fraction = float(np.mean(np.abs(wav) >= CLIPPED_LEVEL))
+    if fraction <= CLIPPED_WARN_FRACTION:
+        return None
+    return (f"{name}: {100 * fraction:.1f} % of the samples are clipped (|x| >= {CLIPPED_LEVEL}); conversion works, "
+            "but the distortion is learned or converted too: record or normalize with headroom")  # fmt: skip
+
+
 def as_waveform(wav: Any, name: str = "the input") -> np.ndarray:
     """A mono float32 waveform (n,) from an array, by the reader's policy; ``name`` is used in errors.
 

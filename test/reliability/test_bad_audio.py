@@ -96,6 +96,8 @@ def write_pairs(root: Path, bad: dict) -> Path:
         kind = bad.get(utt)
         if kind == "nan":
             sf.write(src, with_nan(speech(1.0, i)), FS, subtype="FLOAT")
+        elif kind == "clipped":
+            sf.write(src, np.clip(speech(1.0, i) * 8, -1, 1), FS, subtype="FLOAT")
         elif kind == "text":
             src.write_text("this is not audio\n")
         elif kind != "missing":
@@ -110,8 +112,8 @@ def write_pairs(root: Path, bad: dict) -> Path:
     return data
 
 
-def test_stage2_drops_each_bad_pair_with_its_reason_and_keeps_the_rest(tmp_path, tiny_exp):
-    data = write_pairs(tmp_path, {"u1": "nan", "u2": "missing", "u3": "text"})
+def test_stage2_drops_each_bad_pair_with_its_reason_and_keeps_the_rest(tmp_path, tiny_exp, caplog):
+    data = write_pairs(tmp_path, {"u0": "clipped", "u1": "nan", "u2": "missing", "u3": "text"})
     out = tmp_path / "dump"
     vc_dump.main(["--data_dir", str(data), "--output_dir", str(out), "--fs", str(FS), "--nj", "1",
                   "--vc_config", str(tiny_exp / "config.yaml"), "--min_dur", "0.1"])  # fmt: skip
@@ -120,6 +122,15 @@ def test_stage2_drops_each_bad_pair_with_its_reason_and_keeps_the_rest(tmp_path,
     assert dropped["u1"].startswith("non_finite: source audio") and "2 of 8000 samples are NaN" in dropped["u1"]
     assert dropped["u2"].startswith("missing: source audio") and "no such file" in dropped["u2"]
     assert dropped["u3"].startswith("unreadable: source audio")
+    # Clipped audio is kept, with a warning naming the file.
+    assert any("kept u0, but source audio" in r.message and "% of the samples are clipped" in r.message
+               for r in caplog.records)  # fmt: skip
+
+
+def test_converter_warns_about_clipped_input_and_converts_it(vc, caplog):
+    out = vc(np.clip(speech(1.0) * 8, -1, 1))
+    assert torch.isfinite(out["feat_gen_denorm"]).all()
+    assert any("the input:" in r.message and "clipped" in r.message for r in caplog.records)
 
 
 # --- the CLI: one bad file among good ones ---------------------------------------------------------------------
