@@ -16,6 +16,24 @@ from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengt
 DUMPED_FEATURES = ("src_feats", "tgt_feats", "pitch", "energy", "src_pitch", "src_energy")
 
 
+# Dumped prosody and the mel frames it must match, frame for frame (stage 3 writes them from one analysis).
+_FRAMES_OF = {"pitch": "tgt_feats", "energy": "tgt_feats", "src_pitch": "src_feats", "src_energy": "src_feats"}
+
+
+def check_dumped_lengths(data: Dict[str, Any], utt_ids: List[str]) -> None:
+    """Raise ``ValueError`` naming the first utterance whose dumped pitch / energy has another number of frames
+    than its dumped mel (features of different runs or settings mixed in one data list)."""
+    for key, ref in _FRAMES_OF.items():
+        got, want = data.get(f"{key}_lengths"), data.get(f"{ref}_lengths")
+        if got is None or want is None:
+            continue
+        for i in torch.nonzero(got != want).flatten().tolist()[:1]:
+            raise ValueError(
+                f"{utt_ids[i]}: dumped {key} has {int(got[i])} frames but {ref} has {int(want[i])}; the features "
+                "come from different runs or mel settings: redo stage 3 (vc.sh --stage 3 --force true)"
+            )
+
+
 def utterance_mvn(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Normalize each utterance to zero mean, unit variance over its valid frames (B, T, C)."""
     mask = (torch.arange(x.size(1), device=x.device)[None] < lengths[:, None]).to(x.dtype)[..., None]
@@ -204,6 +222,9 @@ class ESPnetVCModel(AbsESPnetModel):
         data = dict(src_speech=src_speech, src_speech_lengths=src_speech_lengths, tgt_speech=tgt_speech,
                     tgt_speech_lengths=tgt_speech_lengths)  # fmt: skip
         data.update({k: v for k, v in kwargs.items() if k.replace("_lengths", "") in DUMPED_FEATURES})
+        batch_size = next((v.size(0) for v in data.values() if isinstance(v, torch.Tensor)), 0)
+        utt_ids = list(kwargs.get("utt_id") or [f"batch item {i}" for i in range(batch_size)])
+        check_dumped_lengths(data, utt_ids)
         device = next((v.device for v in data.values() if isinstance(v, torch.Tensor)), torch.device("cpu"))
         with torch.autocast(device.type, enabled=False):
             batch = self._features(data, normalize=True)
@@ -213,9 +234,8 @@ class ESPnetVCModel(AbsESPnetModel):
             if durations is None:
                 name = type(self.tts).__name__
                 raise ValueError(f"{name} trains on durations: give the 'durations' data (vc.sh stage 4)")
-            utt_ids = kwargs.get("utt_id") or [f"batch item {i}" for i in range(durations.size(0))]
             check_durations(
-                list(utt_ids), durations, durations_lengths, batch["src_feats_lengths"], batch["tgt_feats_lengths"],
+                utt_ids, durations, durations_lengths, batch["src_feats_lengths"], batch["tgt_feats_lengths"],
                 self.tts.reduction_factor,
             )  # fmt: skip
             batch.update(durations=durations, durations_lengths=durations_lengths)

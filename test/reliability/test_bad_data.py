@@ -50,3 +50,14 @@ def test_durations_that_do_not_fit_name_the_utterance_and_the_stage_to_rerun(tin
         model(src_speech=wav, src_speech_lengths=torch.tensor([FS]), tgt_speech=wav,
               tgt_speech_lengths=torch.tensor([FS]), durations=torch.tensor([[2, 2, 2]]),
               durations_lengths=torch.tensor([3]), utt_id=["utt_a"])  # fmt: skip
+
+
+def test_dumped_pitch_of_another_length_than_its_mel_names_the_utterance(tiny_exp):
+    from espnet2_vc.tasks.vc import VCTask
+
+    model, _ = VCTask.build_model_from_file(tiny_exp / "config.yaml", tiny_exp / "valid.loss.best.pth")
+    feats = torch.zeros(1, 50, 20)
+    with pytest.raises(ValueError, match=r"utt_b: dumped pitch has 48 frames but tgt_feats has 50.*redo stage 3"):
+        model(src_feats=feats, src_feats_lengths=torch.tensor([50]), tgt_feats=feats,
+              tgt_feats_lengths=torch.tensor([50]), pitch=torch.zeros(1, 48, 1), pitch_lengths=torch.tensor([48]),
+              utt_id=["utt_b"])  # fmt: skip
