@@ -12,7 +12,7 @@ import torch
 from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.utils.audio import AudioError, as_waveform, check_rate, clipping, resample
 from espnet2_vc.utils.config import mel_config
-from espnet2_vc.utils.kaldi import write_kaldi
+from espnet2_vc.utils.kaldi import read_kaldi, read_scp, write_kaldi
 from espnet2_vc.vocoder.registry import build_vocoder
 
 
@@ -199,6 +199,30 @@ class VoiceConverter:
         return out
 
 
+def unreadable_audio(data_path_and_name_and_type: list, keys: set) -> Dict[str, str]:
+    """The utterances of ``keys`` whose audio (the ``sound`` inputs) is missing or not audio, with the reason.
+
+    Reads each file's header only; NaN samples and the like are refused later, by :meth:`VoiceConverter.__call__`.
+    """
+    import soundfile as sf
+
+    bad: Dict[str, str] = {}
+    for path, _, kind in data_path_and_name_and_type:
+        if kind != "sound":
+            continue
+        for utt, wav in read_scp(path).items():
+            if utt not in keys or utt in bad:
+                continue
+            if not Path(wav).is_file():
+                bad[utt] = f"missing: {wav}: no such file"
+                continue
+            try:
+                sf.info(wav)
+            except (sf.LibsndfileError, RuntimeError) as e:
+                bad[utt] = f"unreadable: {wav}: {e}".replace("\n", " ")
+    return bad
+
+
 def convert_dataset(
     vc: VoiceConverter,
     data_path_and_name_and_type: list,
@@ -208,8 +232,9 @@ def convert_dataset(
 ) -> Tuple[int, int]:
     """Convert every utterance of an espnet data triple list; write the outputs listed in ``vc_inference``.
 
-    An utterance whose input is refused (a ``ValueError``: NaN samples, too short, …) is logged and listed
-    in ``output_dir/failed`` (``<utt> <reason>: <message>``); the others are still converted.
+    An utterance whose audio cannot be read (checked first: :func:`unreadable_audio`) or whose input is refused
+    (a ``ValueError``: NaN samples, too short, …) is logged and listed in ``output_dir/failed``
+    (``<utt> <reason>: <message>``); the others are still converted.
 
     Returns:
         The numbers of utterances converted and failed.
@@ -221,6 +246,17 @@ def convert_dataset(
     from espnet2_vc.tasks.vc import VCTask
 
     output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    keys = list(read_kaldi(key_file or data_path_and_name_and_type[0][0]))
+    failed = unreadable_audio(data_path_and_name_and_type, set(keys))
+    if failed:  # espnet's loader would stop the whole job at the first of them: leave them out
+        key_file = str(output_dir / "keys_readable")
+        write_kaldi(key_file, {k: "" for k in keys if k not in failed})
+        for utt, reason in sorted(failed.items()):
+            logging.error(f"{utt}: not converted: {reason}")
+    if len(failed) == len(keys):
+        write_kaldi(output_dir / "failed", failed)
+        return 0, len(failed)
     loader = VCTask.build_streaming_iterator(
         data_path_and_name_and_type=data_path_and_name_and_type, preprocess_fn=None,
         collate_fn=VCTask.build_collate_fn(vc.train_args, False), key_file=key_file, batch_size=1,
@@ -228,7 +264,7 @@ def convert_dataset(
     )  # fmt: skip
     for sub in ("norm", "denorm", "wav"):
         (output_dir / sub).mkdir(parents=True, exist_ok=True)
-    n, failed = 0, {}
+    n = 0
     with kaldiio.WriteHelper(f"ark,scp:{output_dir}/norm/feats.ark,{output_dir}/norm/feats.scp") as norm_w, \
             kaldiio.WriteHelper(f"ark,scp:{output_dir}/denorm/feats.ark,{output_dir}/denorm/feats.scp") as denorm_w, \
             DatadirWriter(output_dir / "durations") as dur_w, DatadirWriter(output_dir) as writer:  # fmt: skip

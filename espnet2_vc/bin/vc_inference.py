@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import soundfile as sf
 
 from espnet2_vc.utils.audio import AudioError, read_audio
-from espnet2_vc.utils.kaldi import first_scp_path, write_kaldi
+from espnet2_vc.utils.kaldi import scp_head, write_kaldi
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -81,6 +81,24 @@ def wavs_to_scp(wavs: Sequence[str], fs: int, out_dir: Path) -> Tuple[Path, Dict
     return scp, failed
 
 
+def first_readable_rate(scp: str, n: int = 50) -> Optional[int]:
+    """The sampling rate of the first readable file among the first ``n`` of ``scp`` (None: none readable;
+    the unreadable ones are reported per utterance by the conversion).
+
+    Raises:
+        ValueError: ``scp`` lists no file.
+    """
+    head = scp_head(scp, n)
+    if not head:
+        raise ValueError(f"{scp}: no '<utt_id> <path>' line; is it an empty data dir?")
+    for _, path in head:
+        try:
+            return int(sf.info(path).samplerate)
+        except (sf.LibsndfileError, RuntimeError):
+            continue
+    return None
+
+
 def main(cmd: Optional[List[str]] = None) -> None:
     """Convert every utterance and write features, durations and wavs."""
     args = get_parser().parse_args(cmd)
@@ -103,8 +121,11 @@ def main(cmd: Optional[List[str]] = None) -> None:
         sys.exit("give --wav files or --data_path_and_name_and_type <wav.scp>,src_speech,sound")
     for path, _, kind in data:
         if kind == "sound":
-            rate = sf.info(first_scp_path(path)).samplerate
-            if rate != fs:
+            try:
+                rate = first_readable_rate(path)
+            except ValueError as e:
+                sys.exit(str(e))
+            if rate is not None and rate != fs:
                 sys.exit(f"{path}: audio is {rate} Hz but the model expects {fs} Hz; dump it at {fs} Hz "
                          "(vc.sh stage 2) or pass the files with --wav to resample them")  # fmt: skip
     vocoder = dict(vocoder=args.vocoder, vocoder_conf=args.vocoder_conf)

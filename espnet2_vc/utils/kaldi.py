@@ -64,14 +64,6 @@ def scp_head(path: PathLike, n: int) -> List[Tuple[str, str]]:
     return out
 
 
-def first_scp_path(path: PathLike) -> str:
-    """The value on the first ``<utt> <path>`` line of an scp file."""
-    entries = scp_head(path, 1)
-    if not entries:
-        raise ValueError(f"{path}: no '<utt_id> <path>' line; is it an empty data dir?")
-    return entries[0][1]
-
-
 def write_kaldi(path: PathLike, items: Dict[str, object]) -> None:
     """Write ``<utt> <value>`` lines sorted by id as ``LC_ALL=C sort`` does (code point order)."""
     with Path(path).open("w", encoding="utf-8") as f:

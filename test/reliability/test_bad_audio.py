@@ -152,3 +152,34 @@ def test_cli_converts_the_good_files_lists_the_bad_and_exits_1(tmp_path, tiny_ex
     assert read_kaldi(out / "failed")["short"].startswith("too_short:")
     unread = read_kaldi(out / "input" / "failed")
     assert unread["nan"].startswith("non_finite:") and unread["text"].startswith("unreadable:")
+
+
+def test_cli_on_a_data_dir_converts_around_unreadable_files(tmp_path, tiny_exp):
+    """espnet's loader would stop the whole job at a corrupt file: it is left out and listed instead."""
+    (tmp_path / "wav").mkdir()
+    lines = []
+    for utt, kind in (("a_good", "good"), ("b_text", "text"), ("c_missing", "missing"), ("d_good", "good")):
+        path = tmp_path / "wav" / f"{utt}.wav"
+        if kind == "good":
+            sf.write(path, speech(1.0), FS, subtype="PCM_16")
+        elif kind == "text":
+            path.write_text("not audio")
+        lines.append(f"{utt} {path}")
+    (tmp_path / "wav.scp").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit, match="2 utterance"):
+        vc_inference.main(["--train_config", str(tiny_exp / "config.yaml"), "--model_file",
+                           str(tiny_exp / "valid.loss.best.pth"), "--vocoder", "none", "--output_dir", str(out),
+                           "--data_path_and_name_and_type", f"{tmp_path / 'wav.scp'},src_speech,sound"])  # fmt: skip
+    assert set(read_kaldi(out / "denorm" / "feats.scp")) == {"a_good", "d_good"}
+    failed = read_kaldi(out / "failed")
+    assert failed["b_text"].startswith("unreadable:") and failed["c_missing"].startswith("missing:")
+
+
+def test_cli_on_an_empty_data_dir_says_so(tmp_path, tiny_exp):
+    (tmp_path / "wav.scp").write_text("")
+    with pytest.raises(SystemExit, match="no '<utt_id> <path>' line; is it an empty data dir"):
+        vc_inference.main(["--train_config", str(tiny_exp / "config.yaml"), "--model_file",
+                           str(tiny_exp / "valid.loss.best.pth"), "--vocoder", "none", "--output_dir",
+                           str(tmp_path / "out"), "--data_path_and_name_and_type",
+                           f"{tmp_path / 'wav.scp'},src_speech,sound"])  # fmt: skip
