@@ -22,6 +22,7 @@ import json
 import stat
 import sys
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, Dict, Optional, Union
@@ -175,7 +176,7 @@ def unpack_model(archive: PathLike, outdir: PathLike) -> Dict[str, str]:
             if unlisted or missing:
                 raise UnsafePackError(f"{archive}: members not in its manifest {unlisted}, missing members {missing}")
             data = {name: zf.read(name) for name in targets}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as e:  # CRC, truncation, …
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError) as e:  # CRC, …
         raise UnsafePackError(f"{archive}: a damaged zip ({type(e).__name__}: {e}); download or copy it again") from e
     for name, content in data.items():
         if name != "manifest.json" and _sha256(content) != manifest[name]:
