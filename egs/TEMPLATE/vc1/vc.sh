@@ -210,12 +210,16 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     log "Stage 4: durations (${duration_method}; source frames per target frame, reduction-aware) → ${durdir}/"
     require_done "stage 3" "${vc_stats_dir}"
     for dset in ${all_sets}; do require_done "stage 2" "${dumpdir}/raw/${dset}"; done
+    if [ "${duration_method}" = teacher ]; then  # train (or reuse) the teacher whose attention gives them
+        scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
+            --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
+            --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
+            --force "${force}" --train_args "${teacher_args}" --python "${python}"
+    fi
     scripts/durations.sh --method "${duration_method}" --sets "${all_sets}" --durdir "${durdir}" \
         --dumpdir "${dumpdir}" --vc_stats_dir "${vc_stats_dir}" --nj "${nj}" --use_sids "${use_sids}" \
-        --durations_opts "${durations_opts}" --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
-        ${teacher_model:+--teacher_model "${teacher_model}"} --teacher_args "${teacher_args}" --train_set "${train_set}" \
-        --valid_set "${valid_set}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --force "${force}" \
-        --python "${python}"
+        --durations_opts "${durations_opts}" --teacher_exp "${teacher_exp}" \
+        ${teacher_model:+--teacher_model "${teacher_model}"} --force "${force}" --python "${python}"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Durations of vc.sh stage 4 (doc/durations.md): for every set, how many target frames each reduced source
 # frame lasts, from mel-cepstral DTW (--method dtw) or from the attention of an autoregressive teacher
-# (--method teacher: scripts/teacher.sh trains or reuses it first). Each set is redone only when its
-# settings or inputs changed (.done). Run from egs/<corpus>/vc1/.
+# (--method teacher: one that scripts/teacher.sh trained). Each set is redone only when its settings or inputs
+# changed (.done). Run from egs/<corpus>/vc1/.
 #
-# Usage: scripts/durations.sh --sets "train dev eval" --durdir dump/durations [--method teacher --teacher_config …]
+# Usage: scripts/durations.sh --sets "train dev eval" --durdir dump/durations [--method teacher --teacher_exp …]
 # Writes <durdir>/<set>/{durations,skipped} (teacher: also focus_rate) and <durdir>/log/durations.<set>.log.
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
@@ -19,15 +19,9 @@ vc_stats_dir=exp/vc_stats # stage 3's folder: its config.yaml holds the mel sett
 nj=4                  # parallel jobs per set (the sets also run side by side)
 use_sids=false        # many-to-many: the speaker ids of each pair (the teacher needs them)
 durations_opts=""     # more options for espnet2_vc.bin.extract_durations, e.g. "--focus_rate_threshold 0.3"
-teacher_config=""     # --method teacher: the teacher's training config (conf/teacher_*.yaml)
-teacher_exp=""        # its folder (vc.sh: exp/vc_train_teacher_<config name>)
+teacher_exp=""        # --method teacher: the trained teacher's folder (scripts/teacher.sh --teacher_exp)
 teacher_model=latest.pth # its checkpoint: attention sharpens to the end, while the valid loss (stop token) rises
-teacher_args=""       # more options for the teacher's vc_train
-train_set=train       # the teacher trains on these
-valid_set=dev
-ngpu=1                # GPUs for the teacher's training (0: CPU)
-train_nthreads=0      # its CPU threads (0: every core)
-force=false           # redo sets (and the teacher) whose .done marker says they are up to date
+force=false           # redo sets whose .done marker says they are up to date
 python=""             # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"
@@ -41,11 +35,8 @@ python=${python:-$(command -v python || command -v python3)}
 _method=(--method "${method}")
 case "${method}" in
     dtw) _teacher_sig="" ;;
-    teacher)  # train (or reuse) the teacher, then read durations from its attention
-        scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
-            --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
-            --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
-            --force "${force}" --train_args "${teacher_args}" --python "${python}"
+    teacher)  # read durations from the attention of the teacher that scripts/teacher.sh trained
+        require_done "scripts/teacher.sh" "${teacher_exp}"
         _model=$(best_model "${teacher_exp}" "${teacher_model}")
         _method+=(--teacher_config "${teacher_exp}/config.yaml" --teacher_model "${_model}")
         _teacher_sig="${_model} $(signature "${teacher_exp}/.done")" ;;
