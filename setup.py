@@ -33,6 +33,7 @@ setup(
     packages=find_packages(include=["espnet2_vc", "espnet2_vc.*"]),
     python_requires=">=3.10,<3.12",
     install_requires=install_requires,
-    extras_require={"test": ["pytest>=8", "ruff>=0.6", "hypothesis>=6.100"]},
+    # wandb: --use_wandb true (tools/install.sh installs it; the tests run it offline)
+    extras_require={"test": ["pytest>=8", "ruff>=0.6", "hypothesis>=6.100", "wandb>=0.17"], "wandb": ["wandb>=0.17"]},
     license="Apache-2.0",
 )

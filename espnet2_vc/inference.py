@@ -13,6 +13,7 @@ from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.utils.audio import AudioError, as_waveform, check_rate, clipping, resample
 from espnet2_vc.utils.config import mel_config
 from espnet2_vc.utils.kaldi import read_kaldi, read_scp, write_kaldi
+from espnet2_vc.utils.progress import progress
 from espnet2_vc.vocoder.registry import build_vocoder
 
 
@@ -268,8 +269,8 @@ def convert_dataset(
     with kaldiio.WriteHelper(f"ark,scp:{output_dir}/norm/feats.ark,{output_dir}/norm/feats.scp") as norm_w, \
             kaldiio.WriteHelper(f"ark,scp:{output_dir}/denorm/feats.ark,{output_dir}/denorm/feats.scp") as denorm_w, \
             DatadirWriter(output_dir / "durations") as dur_w, DatadirWriter(output_dir) as writer:  # fmt: skip
-        for keys, batch in loader:
-            utt = keys[0]
+        for batch_keys, batch in progress(loader, "vc_inference", total=len(keys) - len(failed)):
+            utt = batch_keys[0]
             item = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
             try:
                 out = vc(item["src_speech"], tgt_wav=item.get("tgt_speech"), durations=item.get("durations"),

@@ -4,6 +4,7 @@
 from typing import List, Optional
 
 from espnet2_vc.tasks.vc import VCTask
+from espnet2_vc.utils.checkpoint import atomic_saves
 
 
 def get_parser():
@@ -17,7 +18,8 @@ def main(cmd: Optional[List[str]] = None) -> None:
     Example:
         python -m espnet2_vc.bin.vc_train --print_config --tts nars2s --tts_conf reduction_factor=3
     """
-    VCTask.main(cmd=cmd)
+    with atomic_saves():  # a kill during a checkpoint save leaves the previous one
+        VCTask.main(cmd=cmd)
 
 
 if __name__ == "__main__":

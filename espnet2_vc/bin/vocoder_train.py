@@ -4,6 +4,7 @@
 from typing import List, Optional
 
 from espnet2_vc.tasks.vocoder import VocoderTask
+from espnet2_vc.utils.checkpoint import atomic_saves
 
 
 def get_parser():
@@ -21,7 +22,8 @@ def main(cmd: Optional[List[str]] = None) -> None:
         # fine-tuning on GTA mels: the same, plus --init_param exp/voc_gt/<ckpt>.pth and
         #     --train_data_path_and_name_and_type <gta>/denorm/feats.scp,feats,kaldi_ark
     """
-    VocoderTask.main(cmd=cmd)
+    with atomic_saves():  # a kill during a checkpoint save leaves the previous one
+        VocoderTask.main(cmd=cmd)
 
 
 if __name__ == "__main__":

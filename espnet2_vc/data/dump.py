@@ -19,6 +19,7 @@ import soundfile as sf
 from espnet2_vc.data.trim import TrimSettings
 from espnet2_vc.utils.audio import AudioError, clipping, read_audio
 from espnet2_vc.utils.kaldi import read_kaldi, write_kaldi
+from espnet2_vc.utils.progress import progress
 
 # Files of data/<set>/ that every set must have (doc/data.md).
 REQUIRED_FILES = ("wav.scp", "tgt_wav.scp", "utt2spk", "utt2tgt_spk")
@@ -178,9 +179,11 @@ def dump_set(
     ]
     if nj > 1 and len(jobs) > 1:
         with multiprocessing.get_context("fork").Pool(min(nj, len(jobs))) as pool:
-            results: List[PairResult] = pool.map(_process, jobs, chunksize=max(1, len(jobs) // (4 * nj)))
+            chunks = max(1, len(jobs) // (4 * nj))
+            results: List[PairResult] = list(progress(pool.imap(_process, jobs, chunksize=chunks), "vc_dump",
+                                                      total=len(jobs)))  # fmt: skip
     else:
-        results = [_process(job) for job in jobs]
+        results = [_process(job) for job in progress(jobs, "vc_dump")]
     kept = {r.utt_id: r for r in results if r.reason is None}
     dropped.update({r.utt_id: r.reason for r in results if r.reason is not None})
 

@@ -20,6 +20,7 @@ from espnet2_vc.utils.audio import load_audio as read_waveform
 from espnet2_vc.utils.config import mel_config, reduction_factor
 from espnet2_vc.utils.frames import num_frames
 from espnet2_vc.utils.kaldi import read_scp
+from espnet2_vc.utils.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -140,11 +141,11 @@ def align_all(pairs: Iterable[tuple[str, str, str]], settings: AlignSettings, nj
     jobs = [(utt, s, t, settings) for utt, s, t in pairs]
     warmup()  # compile (or load) the numba kernels once, before forking
     if nj <= 1 or len(jobs) <= 1:
-        return [_align_job(job) for job in jobs]
+        return [_align_job(job) for job in progress(jobs, "durations")]
     chunksize = max(1, min(16, len(jobs) // (4 * nj)))
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(processes=min(nj, len(jobs))) as pool:
-        return list(pool.imap(_align_job, jobs, chunksize=chunksize))
+        return list(progress(pool.imap(_align_job, jobs, chunksize=chunksize), "durations", total=len(jobs)))
 
 
 def write_atomic(path: Path, lines: list[str]) -> None:

@@ -28,6 +28,7 @@ from espnet2_vc.durations.extract import (
     write_results,
 )
 from espnet2_vc.utils.config import load_config, mel_config, reduction_factor
+from espnet2_vc.utils.progress import progress
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def extract_teacher_durations(
     pairs, results = pair_scps(read_scp(src_scp), read_scp(tgt_scp))
     sid_maps = {name: read_scp(path) for name, path in (sid_files or {}).items()}
     rates = []
-    for utt, src, tgt in pairs:
+    for utt, src, tgt in progress(pairs, "durations (teacher)"):
         sids = {name: torch.tensor([[int(m[utt])]]) for name, m in sid_maps.items()}
         res, focus = aligner.align(utt, src, tgt, focus_rate_threshold, sids)
         results.append(res)

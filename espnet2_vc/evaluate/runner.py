@@ -274,30 +274,23 @@ def evaluate_all(jobs: Sequence[UttJob], settings: EvalSettings, nj: int = 1, pr
         jobs: One per utterance.
         settings: Metrics and analysis settings.
         nj: Worker processes (1: in this process).
-        progress: Show a tqdm progress bar on stderr.
+        progress: A tqdm progress bar on stderr when it is a terminal (False: never).
 
     Returns:
         One result per job.
     """
-    from tqdm import tqdm
-
     from espnet2_vc.durations.dtw import warmup
+    from espnet2_vc.utils.progress import progress as bar
 
     warmup()  # compile (or load) the numba DTW once, before forking
     fn = functools.partial(evaluate_utterance, settings=settings)
-    bar = tqdm(total=len(jobs), desc="vc_evaluate", unit="utt", disable=not progress, dynamic_ncols=True)
-    results: list[UttResult] = []
-    with bar:
-        if nj <= 1 or len(jobs) <= 1:
-            for job in jobs:
-                results.append(fn(job))
-                bar.update()
-        else:
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(processes=min(nj, len(jobs)), initializer=_init_worker) as pool:
-                for res in pool.imap_unordered(fn, jobs):
-                    results.append(res)
-                    bar.update()
+    shown = None if progress else False  # on a terminal only, unless switched off
+    if nj <= 1 or len(jobs) <= 1:
+        results = [fn(job) for job in bar(jobs, "vc_evaluate", enabled=shown)]
+    else:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(processes=min(nj, len(jobs)), initializer=_init_worker) as pool:
+            results = list(bar(pool.imap_unordered(fn, jobs), "vc_evaluate", total=len(jobs), enabled=shown))
     return sorted(results, key=lambda r: r.utt)
 
 

@@ -4,6 +4,8 @@ config's settings needs the classes and their defaults, not the trainer."""
 
 from typing import Optional
 
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
+from espnet2.asr.specaug.specaug import SpecAug
 from espnet2.layers.abs_normalize import AbsNormalize
 from espnet2.layers.global_mvn import GlobalMVN
 from espnet2.train.class_choices import ClassChoices
@@ -35,6 +37,9 @@ energy_extractor_choices = ClassChoices(
 )
 pitch_normalize_choices = _mvn_choices("pitch_normalize", None)
 energy_normalize_choices = _mvn_choices("energy_normalize", None)
+# Masks on the normalized source features in training only (espnet's ASR option; doc/vc.md: regularization).
+specaug_choices = ClassChoices("specaug", classes=dict(specaug=SpecAug), type_check=AbsSpecAug, default=None,
+                               optional=True)  # fmt: skip
 # Named "tts" so that ESPnet users' habits (--tts_conf reduction_factor=3) carry over.
 tts_choices = ClassChoices("tts", classes=dict(nars2s=NARS2S, vtn=VTN), type_check=AbsVC, default="nars2s")
 
@@ -43,6 +48,7 @@ class_choices_list = [
     feats_extractor_choices,
     normalize_choices,
     tgt_normalize_choices,
+    specaug_choices,
     tts_choices,
     pitch_extractor_choices,
     pitch_normalize_choices,

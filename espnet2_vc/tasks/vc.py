@@ -11,7 +11,6 @@ import torch
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
-from espnet2.train.trainer import Trainer
 from espnet2.utils.nested_dict_action import NestedDictAction
 from typeguard import typechecked
 
@@ -24,9 +23,12 @@ from espnet2_vc.tasks.registries import (
     normalize_choices,
     pitch_extractor_choices,
     pitch_normalize_choices,
+    specaug_choices,
     tgt_normalize_choices,
     tts_choices,
 )
+from espnet2_vc.tasks.tracking import wandb_runs
+from espnet2_vc.tasks.trainer import VCTrainer
 from espnet2_vc.utils.checkpoint import load_weights
 from espnet2_vc.utils.config import (
     check_conf_keys,
@@ -36,6 +38,7 @@ from espnet2_vc.utils.config import (
     class_defaults,
     load_saved_args,
 )
+from espnet2_vc.utils.pretrained import reported_init_param
 from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
@@ -72,7 +75,7 @@ class VCTask(AbsTask):
 
     num_optimizers: int = 1
     class_choices_list = class_choices_list
-    trainer = Trainer
+    trainer = VCTrainer
 
     @classmethod
     @typechecked
@@ -132,6 +135,14 @@ class VCTask(AbsTask):
                     f"dumped: exp/vc_stats/<split>/collect_feats/{side}_feats.scp, type npy); the data are "
                     f"{dataset.names()}"
                 )
+
+    @classmethod
+    @typechecked
+    def main_worker(cls, args: argparse.Namespace) -> None:
+        """espnet's training, with ``--init_param`` read from an exp dir, a zip or a checkpoint and reported
+        (:mod:`espnet2_vc.utils.pretrained`), and wandb runs named and resumed (:mod:`espnet2_vc.tasks.tracking`)."""
+        with reported_init_param(), wandb_runs(args):
+            super().main_worker(args)
 
     @classmethod
     def build_sequence_iter_factory(cls, args: argparse.Namespace, iter_options: Any, mode: str) -> Any:
@@ -219,6 +230,8 @@ class VCTask(AbsTask):
             energy_extract=prosody["energy_extract"],
             energy_normalize=norms["energy_normalize"],
             tts=tts,
+            # Configs saved before the option existed have no "specaug" key.
+            specaug=cls._build(args, specaug_choices) if getattr(args, "specaug", None) else None,
         )
         n_params = sum(p.numel() for p in model.parameters())
         logging.info(f"VC model: {type(tts).__name__}, {n_params / 1e6:.2f} M parameters")

@@ -1,8 +1,10 @@
 """Loading weights with a report of what was loaded: never a silent partial load."""
 
+import contextlib
 import logging
+import os
 from pathlib import Path
-from typing import Dict, Union
+from typing import Any, Dict, Iterator, Union
 
 import torch
 
@@ -33,3 +35,27 @@ def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "
         ) from err
     n_params = sum(v.numel() for v in state.values())
     logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}")
+
+
+@contextlib.contextmanager
+def atomic_saves() -> Iterator[None]:
+    """Within it, ``torch.save`` to a file path writes ``<path>.tmp`` and renames it over ``<path>``.
+
+    espnet's Trainer saves ``checkpoint.pth`` (what ``--resume`` reads) and ``<N>epoch.pth`` in place: a kill
+    during a save would leave a truncated file that the resumed run or the n-best averaging then fails on. With
+    the rename, a kill leaves the previous file whole (and at most a stale ``.tmp``, overwritten next time).
+    """
+    save = torch.save
+
+    def atomic(obj: Any, f: Any, *args: Any, **kwargs: Any) -> None:
+        if not isinstance(f, (str, os.PathLike)):
+            return save(obj, f, *args, **kwargs)
+        tmp = f"{os.fspath(f)}.tmp"
+        save(obj, tmp, *args, **kwargs)
+        os.replace(tmp, f)
+
+    torch.save = atomic
+    try:
+        yield
+    finally:
+        torch.save = save

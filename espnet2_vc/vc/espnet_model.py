@@ -3,6 +3,7 @@
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
+from espnet2.asr.specaug.abs_specaug import AbsSpecAug
 from espnet2.layers.abs_normalize import AbsNormalize
 from espnet2.train.abs_espnet_model import AbsESPnetModel
 from espnet2.tts.feats_extract.abs_feats_extract import AbsFeatsExtract
@@ -101,6 +102,7 @@ class ESPnetVCModel(AbsESPnetModel):
         energy_extract: Optional[AbsFeatsExtract],
         energy_normalize: Optional[AbsNormalize],
         tts: AbsVC,
+        specaug: Optional[AbsSpecAug] = None,
     ):
         """Initialize.
 
@@ -111,6 +113,7 @@ class ESPnetVCModel(AbsESPnetModel):
             pitch_extract / pitch_normalize: Frame-level pitch and its normalization (target stats).
             energy_extract / energy_normalize: Frame-level energy and its normalization (target stats).
             tts: The VC network.
+            specaug: Masks on the normalized source features, in training only (no parameters).
         """
         super().__init__()
         self.feats_extract = feats_extract
@@ -121,6 +124,7 @@ class ESPnetVCModel(AbsESPnetModel):
         self.energy_extract = energy_extract
         self.energy_normalize = energy_normalize
         self.tts = tts
+        self.specaug = specaug
         self.register_load_state_dict_pre_hook(_rename_old_keys)
         for name, extractor in self._extractors().items():
             if (tts.takes(name) or tts.takes(f"src_{name}")) and extractor is None:
@@ -185,7 +189,8 @@ class ESPnetVCModel(AbsESPnetModel):
                               ("pitch", self.pitch_normalize), ("energy", self.energy_normalize)):  # fmt: skip
                 if norm is not None and key in out:
                     lengths = out["src_feats_lengths" if key == "src_feats" else "tgt_feats_lengths"]
-                    out[key] = norm(out[key], lengths)[0]
+                    # A copy: espnet's GlobalMVN normalizes in place, and dumped features are the caller's.
+                    out[key] = norm(out[key].clone(), lengths)[0]
         return out
 
     def forward(
@@ -228,6 +233,8 @@ class ESPnetVCModel(AbsESPnetModel):
         device = next((v.device for v in data.values() if isinstance(v, torch.Tensor)), torch.device("cpu"))
         with torch.autocast(device.type, enabled=False):
             batch = self._features(data, normalize=True)
+        if self.specaug is not None and self.training:
+            batch["src_feats"] = self.specaug(batch["src_feats"], batch["src_feats_lengths"])[0]
         if "tgt_feats" not in batch:
             raise ValueError("no target input for training: give 'tgt_speech' or 'tgt_feats'")
         if self.tts.requires_durations:
@@ -244,6 +251,34 @@ class ESPnetVCModel(AbsESPnetModel):
         if tgt_sids is not None:
             batch["tgt_sids"] = tgt_sids
         return self.tts(**self._conditions(batch))
+
+    @torch.no_grad()
+    def preview(self, **data: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The first utterance of a training batch converted free-running, beside its references (for the plots
+        of training, :mod:`espnet2_vc.tasks.trainer`).
+
+        Returns:
+            ``predicted`` (T_out, odim) and ``target`` (T_tgt, odim), normalized; ``predicted_denorm``
+            (T_out, odim); ``durations`` (N_src,) predicted and ``durations_ref`` given (when in ``data``);
+            predicted ``pitch`` / ``energy`` per source frame and the target's ``pitch_ref`` / ``energy_ref`` per
+            target frame, for the networks that convert them.
+        """
+        batch = self._features({k: v[:1] for k, v in data.items() if isinstance(v, torch.Tensor)}, normalize=True)
+        n_src, n_tgt = int(batch["src_feats_lengths"][0]), int(batch["tgt_feats_lengths"][0])
+        conditions = {k: v[0, :n_src] for k, v in self._conditions(batch).items() if k in ("src_pitch", "src_energy")}
+        sids = {k: data[k][:1] for k in ("src_sids", "tgt_sids") if data.get(k) is not None}
+        out = self.tts.inference(batch["src_feats"][0, :n_src], **conditions, **sids)
+        view = dict(predicted=out["feat_gen"], target=batch["tgt_feats"][0, :n_tgt], durations=out["duration"])
+        denorm = out["feat_gen"][None].clone()
+        if self.tgt_normalize is not None:
+            denorm = self.tgt_normalize.inverse(denorm, denorm.new_tensor([denorm.size(1)], dtype=torch.long))[0]
+        view["predicted_denorm"] = denorm[0]
+        if data.get("durations") is not None:
+            view["durations_ref"] = data["durations"][0, : int(data["durations_lengths"][0])]
+        for name in ("pitch", "energy"):
+            if name in out and name in batch:
+                view[name], view[f"{name}_ref"] = out[name].flatten(), batch[name][0, :n_tgt].flatten()
+        return view
 
     def _conditions(self, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """``batch`` without the pitch / energy the network does not take (see :mod:`espnet2_vc.vc.abs_vc`)."""

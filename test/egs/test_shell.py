@@ -91,6 +91,17 @@ def test_run_jobs(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "bad.2.log" in bad.stderr and "1 of 3 jobs failed" in bad.stderr
 
 
+@pytest.mark.parametrize("force, settings, skipped",
+                         [("false", "a", True), ("false", "b", False), ("true", "a", False)])
+def test_is_done_removes_the_marker_of_a_step_it_redoes(tmp_path: Path, force: str, settings: str,
+                                                        skipped: bool) -> None:
+    """A step being redone has no .done from its previous run: a kill half-way cannot leave a stale marker."""
+    (tmp_path / ".done").write_text("a\n")
+    proc = run_bash(f'force={force}; . scripts/common.sh; is_done {tmp_path} {settings} && echo skip || echo redo')
+    assert proc.stdout.strip().endswith("skip" if skipped else "redo"), proc.stdout + proc.stderr
+    assert (tmp_path / ".done").exists() == skipped
+
+
 def test_trim_conf_only_in_the_config_file() -> None:
     """Stage 2 trims by the config file, so vc.sh refuses a trim_conf given in --train_args (before any work)."""
     proc = subprocess.run(

@@ -32,7 +32,8 @@ max_dur=""          # drop pairs with a side longer than this (s); empty: vc_dum
 dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5"); trimming: trim_conf of the config
 # Statistics, durations, training (stages 3-5)
 train_config=""     # VC training config (mel settings, network, optimizer)
-train_args=""       # extra options for vc_train, e.g. "--tts_conf reduction_factor=3"
+train_args=""       # extra options for vc_train, e.g. "--init_param ../other/exp/vc_train_x" (fine-tuning)
+pretrained_stats="" # normalize with a pretrained exp dir's or model.zip's statistics, not stage 3's (fine-tuning)
 tag=""              # model name suffix; default from the config name and train_args
 vc_stats_dir=""     # default ${expdir}/vc_stats
 use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the config sets tts_conf.spks > 1
@@ -227,8 +228,10 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     _train_dir=${dumpdir}/raw/${train_set}
     _valid_dir=${dumpdir}/raw/${valid_set}
     require_done "stages 3 and 4" "${vc_stats_dir}" "${durdir}/${train_set}" "${durdir}/${valid_set}"
-    _sig="${train_args} $(signature "${train_config}" "${vc_stats_dir}/.done" \
-        "${durdir}/${train_set}/.done" "${durdir}/${valid_set}/.done")"
+    _pretrained=${pretrained_stats}
+    [ ! -d "${pretrained_stats}" ] || _pretrained=${pretrained_stats}/.done  # a retrained model redoes this one
+    _sig="${train_args} ${pretrained_stats} $(signature "${train_config}" "${vc_stats_dir}/.done" \
+        "${durdir}/${train_set}/.done" "${durdir}/${valid_set}/.done" ${_pretrained:+"${_pretrained}"})"
     refuse_other_settings "${vc_exp}" "${_sig}" "use --tag <new name>"
     if ! is_done "${vc_exp}" "${_sig}"; then
         [ "${force}" = false ] || rm -rf "${vc_exp}"
@@ -248,10 +251,16 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
             log "${dset}: ${_kept} of ${_all} utterances have durations; left out:${_why:- none} (${_dur}/skipped)"
             [ "${_kept}" -gt 0 ] || { log "Error: no ${dset} utterance has durations"; exit 1; }
         done
-        _opts=(--normalize_conf "stats_file=${vc_stats_dir}/train/src_feats_stats.npz"
-            --tgt_normalize_conf "stats_file=${vc_stats_dir}/train/tgt_feats_stats.npz")
+        _stats_dir=${vc_stats_dir}/train
+        if [ -n "${pretrained_stats}" ]; then  # the pretrained model's statistics, copied beside the model
+            _stats_dir=${vc_exp}/pretrained_stats
+            run_logged "${_stats_dir}/copy.log" "${python}" -m espnet2_vc.bin.pretrained_stats \
+                --pretrained "${pretrained_stats}" --vc_config "${vc_stats_dir}/config.yaml" --output_dir "${_stats_dir}"
+        fi
+        _opts=(--normalize_conf "stats_file=${_stats_dir}/src_feats_stats.npz"
+            --tgt_normalize_conf "stats_file=${_stats_dir}/tgt_feats_stats.npz")
         for name in pitch energy; do
-            _stats=${vc_stats_dir}/train/${name}_stats.npz
+            _stats=${_stats_dir}/${name}_stats.npz
             [ ! -f "${_stats}" ] || _opts+=("--${name}_normalize_conf" "stats_file=${_stats}")
         done
         for split in train valid; do

@@ -1,6 +1,6 @@
 """NARS2S loss: L1 on mel before/after the postnet, MSE on log durations, pitch and energy."""
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from espnet.nets.pytorch_backend.fastspeech.duration_predictor import DurationPredictorLoss
@@ -35,7 +35,7 @@ class NARS2SLoss(torch.nn.Module):
         ps: Optional[torch.Tensor] = None,
         e_outs: Optional[torch.Tensor] = None,
         es: Optional[torch.Tensor] = None,
-    ) -> Dict[str, torch.Tensor]:
+    ) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
         """Compute the losses.
 
         Args:
@@ -52,12 +52,15 @@ class NARS2SLoss(torch.nn.Module):
             es: Target energy per source frame (B, N, 1).
 
         Returns:
-            Dict of scalar losses: ``l1_loss``, ``duration_loss`` and, when given, ``pitch_loss``, ``energy_loss``.
+            The loss terms (``l1_loss``, ``duration_loss`` and, when given, ``pitch_loss``, ``energy_loss``),
+            and the mel L1 before and after the postnet apart (``before_postnet_l1``, ``after_postnet_l1``:
+            reported, their sum is ``l1_loss``).
         """
         t = ys.size(1)
         out_mask = (~make_pad_mask(olens, maxlen=t)).to(ys.device).unsqueeze(-1)
-        l1 = (after_outs[:, :t] - ys).abs() + (before_outs[:, :t] - ys).abs()
-        losses = {"l1_loss": _masked_mean(l1, out_mask.expand_as(l1))}
+        parts = {name: _masked_mean((outs[:, :t] - ys).abs(), out_mask.expand_as(ys))
+                 for name, outs in (("before_postnet_l1", before_outs), ("after_postnet_l1", after_outs))}  # fmt: skip
+        losses = {"l1_loss": parts["before_postnet_l1"] + parts["after_postnet_l1"]}
         src_mask = (~make_pad_mask(slens, maxlen=ds.size(1))).to(ds.device)
         losses["duration_loss"] = _masked_mean(self.duration_loss(d_outs, ds), src_mask)
         # A source frame that no target frame is aligned to (duration 0) has no target pitch / energy.
@@ -65,4 +68,4 @@ class NARS2SLoss(torch.nn.Module):
         for name, pred, ref in (("pitch_loss", p_outs, ps), ("energy_loss", e_outs, es)):
             if pred is not None:
                 losses[name] = _masked_mean((pred - ref).pow(2).squeeze(-1), spoken)
-        return losses
+        return losses, parts

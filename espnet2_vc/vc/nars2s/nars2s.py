@@ -339,12 +339,12 @@ class NARS2S(AbsVC):
         before, after = self._decode(hs, tlens)
 
         ys = stack_frames(tgt_feats, r, pad=True).view(tgt_feats.size(0), -1, self.odim)
-        losses = self.criterion(
+        losses, parts = self.criterion(
             after, before, ys, tgt_feats_lengths, d_outs, ds, slens,
             preds.get("pitch"), refs.get("pitch"), preds.get("energy"), refs.get("energy"),
         )  # fmt: skip
         loss = sum(losses.values())
-        stats = {k: v.detach() for k, v in losses.items()}
+        stats = {k: v.detach() for k, v in {**losses, **parts}.items()}
         stats["loss"] = loss.detach()
         loss, stats, weight = force_gatherable((loss, stats, src_feats.new_tensor(src_feats.size(0))), loss.device)
         return loss, stats, weight

@@ -9,6 +9,7 @@ import kaldiio
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 import yaml
 
 from espnet2_vc.bin import vc_inference, vc_train
@@ -113,6 +114,33 @@ def test_collect_stats_train_and_convert(data_dir, tmp_path, monkeypatch, caplog
     assert saved["tts_conf"]["reduction_factor"] == R and saved["pitch_extract_conf"]["hop_length"] == HOP
     assert saved["trim_conf"] == {"trim": True, "trim_db": 30.0, "trim_margin": 0.05}
     assert saved["normalize_conf"]["stats_file"] == "stats/train/src_feats_stats.npz"
+
+    # Fine-tuning from the exp dir: espnet's training loads it through the reporting loader (stats included).
+    caplog.clear()
+    vc_train.main([
+        "--config", str(data_dir / "train.yaml"), "--output_dir", "exp_tuned", "--init_param", str(exp),
+        *shapes, *dumped_opts(stats, "train", data_dir),
+        *dumped_opts(stats, "valid", data_dir), "--max_epoch", "2",
+        "--use_tensorboard", "true", "--use_matplotlib", "true", "--num_att_plot", "1", "--plot_interval", "2",
+        "--normalize_conf", f"stats_file={stats / 'train/src_feats_stats.npz'}",
+        "--tgt_normalize_conf", f"stats_file={stats / 'train/tgt_feats_stats.npz'}",
+        "--pitch_normalize_conf", f"stats_file={stats / 'train/pitch_stats.npz'}",
+        "--energy_normalize_conf", f"stats_file={stats / 'train/energy_stats.npz'}",
+    ])  # fmt: skip
+    n_tensors = len(torch.load(model, weights_only=True))
+    assert f"--init_param exp: loaded {n_tensors} tensors, skipped 0 of another shape" in caplog.text
+    assert "normalization statistics from the pretrained model: energy_normalize, pitch_normalize" in caplog.text
+    # Watching it: per-loss scalars, and at epoch 2 (--plot_interval) images and audio of the first dev utterance.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator("exp_tuned/tensorboard/train", size_guidance={"images": 0, "audio": 0}).Reload()
+    tags, valid = events.Tags(), EventAccumulator("exp_tuned/tensorboard/valid").Reload().Tags()
+    losses = {"l1_loss", "before_postnet_l1", "after_postnet_l1", "duration_loss", "pitch_loss", "energy_loss"}
+    assert losses | {"optim0_lr0", "grad_norm"} <= set(tags["scalars"]) and losses <= set(valid["scalars"])
+    assert set(tags["images"]) == {f"utt0/{name}" for name in ("mel", "durations", "pitch", "energy")}
+    assert tags["audio"] == ["utt0/converted"] and [e.step for e in events.Audio("utt0/converted")] == [2]
+    pictures = sorted(p.name for p in Path("exp_tuned/images/utt0").iterdir())
+    assert pictures == ["converted.2ep.wav", "durations.2ep.png", "energy.2ep.png", "mel.2ep.png", "pitch.2ep.png"]
 
     # Free-running conversion: the output has sum(predicted durations) × r frames.
     out = tmp_path / "decode"

@@ -142,3 +142,68 @@ def test_a_checkpoint_with_the_old_source_normalization_key_loads_strictly(tmp_p
     torch.testing.assert_close(model.src_normalize.mean, state["src_normalize.mean"])
     for key, value in model.state_dict().items():
         torch.testing.assert_close(value, state[key])
+
+
+def _normalized_model_and_dumped_batch(tmp_path: Path, **extra) -> tuple:
+    """A tiny normalized model (stats of its own batch) and that batch as stage 3 dumps it, with durations."""
+    src = pad_sequence([speech(0.6, 220.0, 0), speech(0.45, 200.0, 1)], batch_first=True)
+    tgt = pad_sequence([speech(0.7, 110.0, 2), speech(0.5, 120.0, 3)], batch_first=True)
+    feats = VCTask.build_model(make_args()).collect_feats(src, torch.tensor([9600, 7200]), tgt,
+                                                          torch.tensor([11200, 8000]))  # fmt: skip
+    stats = {name: write_stats(tmp_path / f"{name}.npz", feats[name], feats[f"{name}_lengths"])
+             for name in ("src_feats", "tgt_feats", "pitch", "energy")}  # fmt: skip
+    args = make_args(
+        collect_stats=False,
+        normalize_conf=dict(stats_file=stats["src_feats"]), tgt_normalize_conf=dict(stats_file=stats["tgt_feats"]),
+        pitch_normalize="global_mvn", pitch_normalize_conf=dict(stats_file=stats["pitch"]),
+        energy_normalize="global_mvn", energy_normalize_conf=dict(stats_file=stats["energy"]), **extra,
+    )  # fmt: skip
+    batch = {k: v for k, v in feats.items() if k.replace("_lengths", "") in stats}
+    r = args.tts_conf.get("reduction_factor", 1)
+    durations, durations_lengths = durations_for(feats["src_feats_lengths"], feats["tgt_feats_lengths"], r)
+    return VCTask.build_model(args), dict(batch, durations=durations, durations_lengths=durations_lengths)
+
+
+def test_forward_leaves_the_callers_dumped_features_as_they_were(tmp_path: Path) -> None:
+    """espnet's GlobalMVN normalizes in place: the wrapper must normalize a copy of the caller's tensors."""
+    model, batch = _normalized_model_and_dumped_batch(tmp_path)
+    model.eval()
+    before = {k: v.clone() for k, v in batch.items()}
+    with torch.no_grad():
+        first = model(**batch)[0]
+        second = model(**batch)[0]
+    for key, value in before.items():
+        assert torch.equal(batch[key], value), key
+    assert torch.equal(first, second)
+
+
+def _network_inputs(model, batch) -> torch.Tensor:
+    """The normalized source features the network gets from one forward of ``batch``."""
+    seen = {}
+    forward = model.tts.forward
+    model.tts.forward = lambda **kw: seen.setdefault("src", kw["src_feats"]) is not None and forward(**kw)
+    model(**{k: v.clone() for k, v in batch.items()})
+    model.tts.forward = forward
+    return seen["src"]
+
+
+def test_specaug_masks_the_source_features_in_training_only(tmp_path: Path) -> None:
+    conf = dict(apply_time_warp=False, apply_freq_mask=True, freq_mask_width_range=[4, 5], num_freq_mask=1,
+                apply_time_mask=False)  # fmt: skip
+    model, batch = _normalized_model_and_dumped_batch(tmp_path, specaug="specaug", specaug_conf=conf)
+    valid = torch.arange(batch["src_feats"].size(1))[None] < batch["src_feats_lengths"][:, None]
+
+    def masked_bins(x: torch.Tensor) -> torch.Tensor:
+        """Per utterance, how many mel bins are zero on every valid frame."""
+        return torch.stack([(x[i][valid[i]] == 0).all(0).sum() for i in range(x.size(0))])
+
+    torch.manual_seed(0)
+    assert masked_bins(_network_inputs(model.train(), batch)).tolist() == [4, 4]
+    with torch.no_grad():
+        assert masked_bins(_network_inputs(model.eval(), batch)).tolist() == [0, 0]
+
+
+def test_a_config_saved_before_specaug_existed_builds_without_it() -> None:
+    args = make_args()
+    del args.specaug, args.specaug_conf
+    assert VCTask.build_model(args).specaug is None

@@ -16,7 +16,10 @@ is_done() {  # is_done DIR SETTINGS
         log "$1 is up to date (.done); skipped. Use --force true to redo it."
         return 0
     fi
-    [ ! -f "$1/.done" ] || log "$1: settings changed or --force true; redoing it"
+    if [ -f "$1/.done" ]; then  # from now on DIR is being redone: a kill must not leave the old marker
+        log "$1: settings changed or --force true; redoing it"
+        rm -f "$1/.done"
+    fi
     return 1
 }
 check_writable() {  # check_writable MIN_FREE_MB DIR...: each DIR can be written and has MIN_FREE_MB free

@@ -1,8 +1,9 @@
-from typing import Any, Dict
+from typing import Any, Dict, Tuple
 
 import pytest
 import torch
 
+from espnet2_vc.vc.nars2s.loss import NARS2SLoss
 from espnet2_vc.vc.nars2s.nars2s import NARS2S
 
 IDIM = 6
@@ -114,8 +115,9 @@ def _encoder_grad_from(model: NARS2S, batch: Dict[str, torch.Tensor], loss_name:
             super().__init__()
             self.full = full
 
-        def forward(self, *args: Any) -> Dict[str, torch.Tensor]:
-            return {loss_name: self.full(*args)[loss_name]}
+        def forward(self, *args: Any) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+            losses, parts = self.full(*args)
+            return {loss_name: losses[loss_name]}, parts
 
     model.criterion = OneTerm(model.criterion)  # keep one loss term only
     loss, _, _ = model(**batch)
@@ -169,3 +171,17 @@ def test_bad_options():
         NARS2S(**make_nars2s_args(encoder_type="rnn"))
     with pytest.raises(ValueError, match="reduction_factor"):
         NARS2S(**make_nars2s_args(reduction_factor=0))
+
+
+def test_the_mel_loss_is_reported_before_and_after_the_postnet() -> None:
+    """``l1_loss`` (the term trained on) is the sum of the two parts that tensorboard shows apart."""
+    torch.manual_seed(0)
+    before, after, ys = torch.randn(2, 5, 3), torch.randn(2, 5, 3), torch.randn(2, 5, 3)
+    olens, slens = torch.tensor([5, 3]), torch.tensor([2, 2])
+    ds, d_outs = torch.tensor([[3, 2], [2, 1]]), torch.zeros(2, 2)
+    losses, parts = NARS2SLoss()(after, before, ys, olens, d_outs, ds, slens, None, None, None, None)
+    valid = torch.tensor([[1.0] * 5, [1.0] * 3 + [0.0] * 2])[..., None].expand_as(ys)
+    for name, outs in (("before_postnet_l1", before), ("after_postnet_l1", after)):
+        assert torch.allclose(parts[name], ((outs - ys).abs() * valid).sum() / valid.sum())
+    assert torch.allclose(losses["l1_loss"], parts["before_postnet_l1"] + parts["after_postnet_l1"])
+    assert set(losses) == {"l1_loss", "duration_loss"}  # the parts are reported, not added again

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Fine-tuning example (doc/training.md): the mini_flite slt → rms model fine-tuned to slt → awb (another flite
+# voice) on 20 pairs, starting from its weights (--init_param) and normalizing with its statistics
+# (--pretrained_stats); the optimizer and the learning rate start afresh. Train the model first:
+#   (cd ../../mini_flite/vc1 && ./run.sh --stop_stage 5) && ./run.sh
+#   ./run.sh --pretrained "" --tag scratch_awb      # the same 20 pairs from scratch, to compare with
+set -euo pipefail
+
+pretrained=../../mini_flite/vc1/exp/vc_train_train_debug
+if [ "${1:-}" = --pretrained ]; then pretrained=$2; shift 2; fi
+opts=(--tag finetune_awb)
+if [ -n "${pretrained}" ]; then
+    [ -f "${pretrained}/.done" ] || { echo "$0: no finished model in ${pretrained}; train it first (see above)" >&2; exit 1; }
+    opts+=(--train_args "--init_param ${pretrained} --optim_conf lr=0.0005" --pretrained_stats "${pretrained}")
+fi
+
+./vc.sh \
+    --train_config conf/train_debug.yaml \
+    --db_root downloads/mini_flite_awb \
+    --srcspk slt \
+    --tgtspk awb \
+    --local_data_opts "--num_sentences 40 --n_dev 10 --n_eval 10" \
+    --train_set train \
+    --valid_set dev \
+    --test_sets "dev eval" \
+    --min_dur 0.5 \
+    --max_dur 10 \
+    --nj 2 \
+    --ngpu 0 \
+    --stop_stage 8 \
+    "${opts[@]}" \
+    "$@"
