@@ -56,7 +56,7 @@ def vc_sh(recipe: Path, stage: int, kill_when: Callable[[], bool] = None) -> sub
         while not kill_when():
             assert proc.poll() is None, f"stage {stage} ended before the kill point:\n{proc.stdout.read()[-3000:]}"
             assert time.time() < deadline, f"stage {stage} never reached the kill point"
-            time.sleep(0.05)
+            time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGKILL)
     out, _ = proc.communicate(timeout=600)
     return subprocess.CompletedProcess(cmd, proc.returncode, out)
@@ -73,10 +73,11 @@ def first(recipe: Path, pattern: str, text: str = "") -> Callable[[], bool]:
 
 
 # Stage → (where a half-done stage has started writing [, a text it holds then], the .done markers it must not
-# leave). Training is killed in its second epoch, after the first one's checkpoint.
+# leave). Each point lasts a second or more (a Python start-up, an epoch): stage 2 dumps a tiny set faster than
+# it can be seen, so it is killed between sets; training in its second epoch, after the first one's checkpoint.
 KILL_POINTS = {
     1: (("downloads/mini_flite/rms/*.wav",), ["data"]),
-    2: (("dump/raw/train.tmp/data/tgt/*.wav",), ["dump/raw/train", "dump/raw/dev", "dump/raw/eval"]),
+    2: (("dump/raw/train/.done",), ["dump/raw/dev", "dump/raw/eval"]),  # train dumped, dev starting
     3: (("exp/vc_stats/logdir/stats.*/train/collect_feats/data_tgt_feats/*.npy",), ["exp/vc_stats"]),
     4: (("dump/durations/log/durations.*.log",), ["dump/durations/train", "dump/durations/dev",
                                                  "dump/durations/eval"]),
