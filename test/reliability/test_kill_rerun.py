@@ -3,8 +3,9 @@
 The killed stage must leave no ``.done`` (so no later stage reads its half-written lists), its re-run must redo it
 rather than skip it, and the whole run must end with the outputs an uninterrupted run gives: the same data lists,
 dumped audio, statistics, features and durations (byte for byte), a resumed training, every utterance decoded and
-evaluated, and a model zip that loads. On a tiny copy of the mini recipe (12 flite sentences, 3 epochs); about
-4 minutes on 2 cores, so it runs when ``ESPNET2_VC_SLOW=1`` (``.ci/run`` sets it for this file).
+evaluated, and a model zip that loads. On a tiny copy of the mini recipe (12 flite sentences, 3 epochs, a
+vocoder of a few steps); about 4 minutes on 2 cores, so it runs when ``ESPNET2_VC_SLOW=1`` (``.ci/run`` sets it
+for this file).
 """
 
 import hashlib
@@ -24,11 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "egs" / "mini_flite" / "vc1"
 TEMPLATE = ROOT / "egs" / "TEMPLATE" / "vc1"
 EXP = "exp/vc_train_debug"
-DECODE = f"{EXP}/decode_valid.loss.ave"
+DECODE = f"{EXP}/decode_valid.loss.ave_voc_vocoder_debug_gta"  # decoded with stage 6's vocoder
+VOC = "exp/voc_vocoder_debug"  # stage 6's ground-truth (_gt) and fine-tuned (_gta) vocoders
 ARGS = ["--train_config", "conf/train_debug.yaml", "--db_root", "downloads/mini_flite", "--srcspk", "slt",
         "--tgtspk", "rms", "--train_set", "train", "--valid_set", "dev", "--test_sets", "eval", "--nj", "2",
         "--ngpu", "0", "--tag", "debug", "--local_data_opts", "--num_sentences 12 --n_dev 2 --n_eval 2",
-        "--train_args", "--max_epoch 3 --num_iters_per_epoch 4",
+        "--train_args", "--max_epoch 3 --num_iters_per_epoch 4", "--vocoder_config", "conf/vocoder_debug.yaml",
+        "--vocoder_args", "--max_epoch 2 --num_iters_per_epoch 3",
         "--eval_args", "--metrics mcd,f0,duration"]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(not os.environ.get("ESPNET2_VC_SLOW"), reason="~4 min; set ESPNET2_VC_SLOW=1")
@@ -82,6 +85,7 @@ KILL_POINTS = {
     4: (("dump/durations/log/durations.*.log",), ["dump/durations/train", "dump/durations/dev",
                                                  "dump/durations/eval"]),
     5: ((f"{EXP}/train.log", "2/3epoch started"), [EXP]),
+    6: ((f"{VOC}_gt/train.log", "2/2epoch started"), [f"{VOC}_gt", f"{VOC}_gta"]),
     7: ((f"{DECODE}/eval/log/inference.*.log",), [f"{DECODE}/eval"]),
     8: ((f"{DECODE}/eval/eval/evaluate.log",), [f"{DECODE}/eval/eval"]),
     9: ((f"{EXP}/packed/pack.log",), []),
@@ -142,6 +146,7 @@ def test_every_stage_killed_half_way_is_redone_cleanly(reference: Path, tmp_path
     assert "The training was resumed using exp/vc_train_debug/checkpoint.pth" in log
     assert (recipe / EXP / "3epoch.pth").exists()
     assert train_losses(log) == train_losses((reference / EXP / "train.log").read_text(), epochs=(2, 3))
+    assert f"The training was resumed using {VOC}_gt/checkpoint.pth" in (recipe / f"{VOC}_gt" / "train.log").read_text()
     # Every utterance decoded and evaluated; the zip loads.
     assert keys(recipe / DECODE / "eval" / "wav.scp") == keys(reference / DECODE / "eval" / "wav.scp")
     assert "2 of 2 utterances evaluated" in (recipe / DECODE / "eval" / "eval" / "results.md").read_text()
