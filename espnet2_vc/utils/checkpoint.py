@@ -9,6 +9,15 @@ from typing import Any, Dict, Iterator, Union
 import torch
 
 
+def read_state_dict(path: Union[str, Path], device: str = "cpu") -> Dict[str, torch.Tensor]:
+    """The state dict of a checkpoint espnet's Trainer saved, read with ``torch.load(weights_only=True)`` (a
+    file from a stranger cannot run code); deepspeed's ``{"module": …}`` unwrapped."""
+    state: Dict[str, torch.Tensor] = torch.load(path, map_location=device, weights_only=True)
+    if "module" in state and isinstance(state["module"], dict):  # deepspeed checkpoints
+        state = state["module"]
+    return state
+
+
 def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "cpu") -> None:
     """Load a state dict saved by espnet's Trainer into ``model``, strictly.
 
@@ -17,9 +26,7 @@ def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "
     Raises:
         RuntimeError: naming the file and every missing or unexpected parameter.
     """
-    state: Dict[str, torch.Tensor] = torch.load(path, map_location=device, weights_only=True)
-    if "module" in state and isinstance(state["module"], dict):  # deepspeed checkpoints
-        state = state["module"]
+    state = read_state_dict(path, device)
     try:  # the model's own load_state_dict pre-hooks run first (e.g. ESPnetVCModel's renamed keys)
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:

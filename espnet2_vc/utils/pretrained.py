@@ -17,9 +17,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import torch
 
-# The checkpoint an exp dir is read from, in this order (what vc.sh decodes and packs by default).
-EXP_CHECKPOINTS = ("valid.loss.ave.pth", "valid.loss.best.pth", "latest.pth")
-STATS_KEYS = ("normalize_conf", "tgt_normalize_conf", "pitch_normalize_conf", "energy_normalize_conf")
+from espnet2_vc.utils.checkpoint import read_state_dict
 
 
 @dataclasses.dataclass
@@ -51,24 +49,23 @@ class InitReport:
 
 @contextlib.contextmanager
 def pretrained_files(path: Path, what: str = "--init_param") -> Iterator[Tuple[Path, Optional[Path]]]:
-    """(checkpoint, its config.yaml or None) of a checkpoint file, an exp dir or a packed zip (unpacked into a
-    temporary folder for the duration); errors name the option ``what``."""
-    if path.suffix == ".zip":
-        from espnet2_vc.pack import unpack_model
-
-        with tempfile.TemporaryDirectory(prefix="pretrained_") as tmp:
-            files = unpack_model(path, tmp)
-            yield Path(files["model_file"]), Path(files["train_config"])
+    """(checkpoint, its config.yaml or None) of a checkpoint file, or of an exp dir or a packed zip as
+    ``VoiceConverter.from_pretrained`` reads them (a pack unpacked into a temporary folder for the duration);
+    errors name the option ``what``."""
+    if path.is_file() and path.suffix != ".zip":
+        config = path.parent / "config.yaml"
+        yield path, (config if config.is_file() else None)
         return
-    if path.is_dir():
-        found = next((path / name for name in EXP_CHECKPOINTS if (path / name).is_file()), None)
-        if found is None:
-            raise FileNotFoundError(f"{what} {path}: an exp dir without any of {list(EXP_CHECKPOINTS)}")
-        path = found
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{what} {path}: no such checkpoint, exp dir or packed zip")
-    config = path.parent / "config.yaml"
-    yield path, (config if config.is_file() else None)
+    from espnet2_vc.inference import resolve_model
+
+    with tempfile.TemporaryDirectory(prefix="pretrained_") as tmp:
+        try:
+            config, model_file, _ = resolve_model(path, cache_dir=tmp)
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"{what} {e}") from None
+        yield model_file, (config if config.is_file() else None)
 
 
 def _split(init_param: str) -> Tuple[Path, Optional[str], Optional[str], List[str]]:
@@ -86,15 +83,12 @@ def load_pretrained(
     Raises:
         ValueError: tensors of another shape, without ``--ignore_init_mismatch true`` (named, with both shapes).
     """
+    from espnet2_vc.vc.espnet_model import rename_old_keys
+
     path, src_key, dst_key, excludes = _split(init_param)
     with pretrained_files(path) as (model_file, _):
-        state: Dict[str, torch.Tensor] = torch.load(model_file, map_location=map_location, weights_only=True)
-    if "module" in state and isinstance(state["module"], dict):
-        state = state["module"]
-    from espnet2_vc.vc.espnet_model import RENAMED_KEYS
-
-    for old, new in RENAMED_KEYS.items():  # checkpoints from before a rename
-        state = {(new + k[len(old):] if k.startswith(old) else k): v for k, v in state.items()}
+        state = read_state_dict(model_file, map_location)
+    rename_old_keys(state)  # checkpoints from before a rename, as the model's own loading does
     excluded = sorted(k for k in state if any(k.startswith(e) for e in excludes))
     state = {k: v for k, v in state.items() if k not in excluded}
     if src_key is not None:

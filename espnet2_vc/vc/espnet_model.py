@@ -80,12 +80,17 @@ def check_durations(
 RENAMED_KEYS = {"normalize.": "src_normalize."}
 
 
-def _rename_old_keys(module: torch.nn.Module, state_dict: Dict[str, Any], prefix: str, *args: Any) -> None:
-    """``load_state_dict`` pre-hook: rename the keys of :data:`RENAMED_KEYS` in place (every loader goes
-    through it: espnet's resume and n-best averaging, ``build_model_from_file``, packed models)."""
+def rename_old_keys(state_dict: Dict[str, Any], prefix: str = "") -> None:
+    """Rename the keys of :data:`RENAMED_KEYS` (under ``prefix``) of a wrapper's state dict, in place."""
     for old, new in RENAMED_KEYS.items():
         for key in [k for k in state_dict if k.startswith(prefix + old)]:
             state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
+
+
+def _rename_old_keys(module: torch.nn.Module, state_dict: Dict[str, Any], prefix: str, *args: Any) -> None:
+    """``load_state_dict`` pre-hook: :func:`rename_old_keys` (every loader goes through it: espnet's resume and
+    n-best averaging, ``build_model_from_file``, packed models)."""
+    rename_old_keys(state_dict, prefix)
 
 
 class ESPnetVCModel(AbsESPnetModel):
@@ -269,16 +274,19 @@ class ESPnetVCModel(AbsESPnetModel):
         sids = {k: data[k][:1] for k in ("src_sids", "tgt_sids") if data.get(k) is not None}
         out = self.tts.inference(batch["src_feats"][0, :n_src], **conditions, **sids)
         view = dict(predicted=out["feat_gen"], target=batch["tgt_feats"][0, :n_tgt], durations=out["duration"])
-        denorm = out["feat_gen"][None].clone()
-        if self.tgt_normalize is not None:
-            denorm = self.tgt_normalize.inverse(denorm, denorm.new_tensor([denorm.size(1)], dtype=torch.long))[0]
-        view["predicted_denorm"] = denorm[0]
+        view["predicted_denorm"] = self._denormalized(out["feat_gen"])
         if data.get("durations") is not None:
             view["durations_ref"] = data["durations"][0, : int(data["durations_lengths"][0])]
         for name in ("pitch", "energy"):
             if name in out and name in batch:
                 view[name], view[f"{name}_ref"] = out[name].flatten(), batch[name][0, :n_tgt].flatten()
         return view
+
+    def _denormalized(self, feats: torch.Tensor) -> torch.Tensor:
+        """Generated target features (T, odim) back from the target normalization."""
+        if self.tgt_normalize is None:
+            return feats
+        return self.tgt_normalize.inverse(feats[None].clone())[0][0]
 
     def _conditions(self, batch: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
         """``batch`` without the pitch / energy the network does not take (see :mod:`espnet2_vc.vc.abs_vc`)."""
@@ -381,8 +389,5 @@ class ESPnetVCModel(AbsESPnetModel):
             kwargs["durations"] = feats["durations"]
         kwargs.update(src_sids=src_sids, tgt_sids=tgt_sids, alpha=alpha)
         out = self.tts.inference(feats["src_feats"][0], **kwargs, **(decode_conf or {}))
-        denorm = out["feat_gen"]
-        if self.tgt_normalize is not None:
-            denorm = self.tgt_normalize.inverse(denorm[None].clone())[0][0]
-        out["feat_gen_denorm"] = denorm
+        out["feat_gen_denorm"] = self._denormalized(out["feat_gen"])
         return out

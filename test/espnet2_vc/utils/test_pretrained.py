@@ -63,7 +63,8 @@ def test_a_packed_zip_loads_completely(tiny_exp: Path, tiny_pack: Path) -> None:
 
 
 def test_an_exp_dir_without_a_checkpoint_is_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="an exp dir without any of"):
+    missing = "no valid.loss.ave.pth, valid.loss.best.pth or latest.pth in it"
+    with pytest.raises(FileNotFoundError, match=f"--init_param .*: {missing}"):
         load_pretrained(str(tmp_path), tiny(), ignore_init_mismatch=False)
 
 
