@@ -16,6 +16,7 @@ install_requires = [
     "fastdtw>=0.3.4",
     "matplotlib>=3.7",
     "tensorboard>=2.14",
+    "vocos==0.1.0",  # the Vocos vocoder's backbone and iSTFT head (MIT); pulls encodec and huggingface-hub
     # evaluation (all offline: resemblyzer and pocketsphinx ship their models in the wheels)
     "resemblyzer==0.1.4",
     "pocketsphinx==5.1.1",
@@ -27,7 +28,7 @@ install_requires = [
 setup(
     name="espnet2_vc",
     version="0.1.0",
-    description="Parallel voice conversion (NARS2S, HiFi-GAN) built on ESPnet2",
+    description="Parallel voice conversion (NARS2S, HiFi-GAN, Vocos) built on ESPnet2",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["espnet2_vc", "espnet2_vc.*"]),

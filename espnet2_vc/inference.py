@@ -37,7 +37,9 @@ def resolve_model(
     files = unpack_model(model, cache_dir or model.with_name(model.name + ".unpacked"))
     extra: Dict[str, Any] = {}
     if "vocoder_file" in files:
-        extra = dict(vocoder="hifigan",
+        from espnet2_vc.vocoder.trained import trained_generator
+
+        extra = dict(vocoder=trained_generator(files["vocoder_config"]),
                      vocoder_conf=dict(model_file=files["vocoder_file"], config_file=files["vocoder_config"]))
     return Path(files["train_config"]), Path(files["model_file"]), extra
 

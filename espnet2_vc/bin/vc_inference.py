@@ -47,7 +47,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--decode_conf", action=NestedDictAction, default={},
                         help="options of the network's decoding, e.g. threshold=0.5 maxlenratio=3 (VTN)")
     parser.add_argument("--vocoder", default="griffin_lim",
-                        help="griffin_lim, hifigan (with --vocoder_conf model_file=…) or none")
+                        help="griffin_lim, hifigan or vocos (with --vocoder_conf model_file=…) or none")
     parser.add_argument("--vocoder_conf", action=NestedDictAction, default={}, help="e.g. griffin_lim_iters=64")
     parser.add_argument("--log_level", default="INFO")
     return parser

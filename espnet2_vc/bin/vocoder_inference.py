@@ -19,8 +19,9 @@ def get_parser() -> argparse.ArgumentParser:
     """The command-line options."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--vc_config", required=True, help="config.yaml of the VC model that made the mels")
-    parser.add_argument("--vocoder", default="hifigan", choices=["hifigan", "griffin_lim"])
-    parser.add_argument("--model_file", default=None, help="exp/<voc>/<checkpoint>.pth (hifigan)")
+    parser.add_argument("--vocoder", default="hifigan", choices=["hifigan", "vocos", "griffin_lim"],
+                        help="the trained vocoder's --generator, or griffin_lim")
+    parser.add_argument("--model_file", default=None, help="exp/<voc>/<checkpoint>.pth (hifigan, vocos)")
     parser.add_argument("--config_file", default=None, help="exp/<voc>/config.yaml (default: next to --model_file)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--feats_scp", help="kaldi scp of denormalized log-mels (T, n_mels)")
@@ -42,10 +43,10 @@ def main(cmd: Optional[List[str]] = None) -> None:
     from espnet2_vc.utils.config import mel_config
     from espnet2_vc.vocoder.registry import build_vocoder
 
-    if args.vocoder == "hifigan" and args.model_file is None:
-        raise SystemExit("error: --vocoder hifigan needs --model_file")
+    if args.vocoder != "griffin_lim" and args.model_file is None:
+        raise SystemExit(f"error: --vocoder {args.vocoder} needs --model_file")
     mel = mel_config(args.vc_config)
-    conf = dict(model_file=args.model_file, config_file=args.config_file) if args.vocoder == "hifigan" else {}
+    conf = dict(model_file=args.model_file, config_file=args.config_file) if args.vocoder != "griffin_lim" else {}
     vocoder = build_vocoder(args.vocoder, conf, mel, device="cuda" if args.ngpu > 0 else "cpu")
     (args.output_dir / "wav").mkdir(parents=True, exist_ok=True)
     fs, n = int(mel["fs"]), 0

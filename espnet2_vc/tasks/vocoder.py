@@ -1,4 +1,4 @@
-"""VocoderTask: HiFi-GAN on the VC model's mels, trained with espnet's GANTrainer (``bin/vocoder_train``).
+"""VocoderTask: HiFi-GAN or Vocos on the VC model's mels, trained with espnet's GANTrainer (``bin/vocoder_train``).
 
 The mel settings are read from the VC model's config (``--vc_config``, via ``mel_config``), never retyped;
 they are saved in ``exp/<voc>/config.yaml`` as ``mel`` so that decoding can check them against the VC
@@ -58,16 +58,21 @@ from espnet2_vc.vocoder.checks import (
 )
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
 from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
+from espnet2_vc.vocoder.vocos import MultiPeriodMultiResolutionDiscriminator, VocosGenerator
 
 generator_choices = ClassChoices(
-    "generator", classes=dict(hifigan=HiFiGANGenerator), type_check=torch.nn.Module, default="hifigan"
-)
+    "generator", classes=dict(hifigan=HiFiGANGenerator, vocos=VocosGenerator), type_check=torch.nn.Module,
+    default="hifigan",
+)  # fmt: skip
+# Generator options that are mel settings: filled in from the VC config when the generator takes them.
+GENERATOR_MEL_KEYS = {"in_channels": "n_mels", "hop_length": "hop_length"}
 discriminator_choices = ClassChoices(
     "discriminator",
     classes=dict(
         hifigan_multi_scale_multi_period=HiFiGANMultiScaleMultiPeriodDiscriminator,
         hifigan_multi_period=HiFiGANMultiPeriodDiscriminator,
         hifigan_multi_scale=HiFiGANMultiScaleDiscriminator,
+        multi_period_multi_resolution=MultiPeriodMultiResolutionDiscriminator,
     ),
     type_check=torch.nn.Module,
     default="hifigan_multi_scale_multi_period",
@@ -84,7 +89,7 @@ NUM_CHECKED = 5  # utterances whose audio scale and GTA frames are checked befor
 
 
 class VocoderTask(AbsTask):
-    """HiFi-GAN vocoder for a VC model: ground-truth training, then fine-tuning on GTA mels."""
+    """A GAN vocoder (HiFi-GAN, Vocos) for a VC model: ground-truth training, then fine-tuning on GTA mels."""
 
     num_optimizers: int = 2  # generator (optim, scheduler) and discriminator (optim2, scheduler2)
     class_choices_list = [generator_choices, discriminator_choices]
@@ -179,9 +184,15 @@ class VocoderTask(AbsTask):
         mel = cls.resolve_mel(args)
         source = str(args.vc_config or "saved in config.yaml")
         gen_class, gen_conf = cls._conf(args, generator_choices)
-        gen_conf = fill_mel_conf(gen_conf, mel, {"in_channels": "n_mels"}, "generator_conf", source)
-        scales = gen_conf.get("upsample_scales", class_defaults(gen_class).get("upsample_scales"))
-        check_upsampling(scales, int(mel["hop_length"]))
+        defaults = class_defaults(gen_class)
+        mel_keys = {key: mel_key for key, mel_key in GENERATOR_MEL_KEYS.items() if key in defaults}
+        gen_conf = fill_mel_conf(gen_conf, mel, mel_keys, "generator_conf", source)
+        if "mel" in defaults:  # generators that take the whole mel settings (Vocos's magnitude prior)
+            if gen_conf.get("mel") not in (None, mel):
+                raise ValueError(f"--generator_conf mel: filled in from the VC config {source}; drop it")
+            gen_conf["mel"] = mel
+        if "upsample_scales" in defaults:  # transposed-convolution generators (HiFi-GAN)
+            check_upsampling(gen_conf.get("upsample_scales", defaults["upsample_scales"]), int(mel["hop_length"]))
         disc_class, disc_conf = cls._conf(args, discriminator_choices)
         model_conf = copy.deepcopy(args.model_conf or {})
         check_conf_keys(HiFiGANVocoderModel, model_conf, "model")

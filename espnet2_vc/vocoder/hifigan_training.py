@@ -56,6 +56,7 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         mel_loss_params: Optional[Dict[str, Any]] = None,
         stft_loss_params: Optional[Dict[str, Any]] = None,
         cache_generator_outputs: bool = True,
+        discriminator_train_start_steps: int = 0,
     ):
         """Initialize.
 
@@ -78,6 +79,10 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
                 ``window``).
             cache_generator_outputs: Reuse the first turn's generated segment in the second turn of a step
                 (one generator forward per step, as espnet's VITS does).
+            discriminator_train_start_steps: Training steps with the mel (and STFT) losses only, before the
+                discriminator and the adversarial and feature-matching losses join in (Parallel WaveGAN's
+                option of the same name); those steps skip the discriminator, its cost, entirely. The count is
+                a buffer of the model: saved in checkpoints, so a resumed or fine-tuned training goes on from it.
         """
         super().__init__()
         self.mel = dict(mel)
@@ -120,6 +125,19 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         self.lambda_stft = lambda_stft
         self.cache_generator_outputs = cache_generator_outputs
         self._cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        if discriminator_train_start_steps < 0:
+            raise ValueError(f"--model_conf discriminator_train_start_steps={discriminator_train_start_steps} must "
+                             "be >= 0")  # fmt: skip
+        self.discriminator_train_start_steps = discriminator_train_start_steps
+        if discriminator_train_start_steps > 0:  # (absent otherwise: checkpoints of earlier configs still load)
+            self.register_buffer("num_updates", torch.zeros((), dtype=torch.long))
+
+    @property
+    def adversarial(self) -> bool:
+        """Whether this step trains with the discriminator (always at validation)."""
+        if not self.training or self.discriminator_train_start_steps == 0:
+            return True
+        return int(self.num_updates) >= self.discriminator_train_start_steps
 
     def mels(
         self,
@@ -201,13 +219,19 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         """
         speech_hat, speech_ref = self._generate(speech, speech_lengths, feats, feats_lengths)
         batch_size = speech.size(0)
+        adversarial = self.adversarial
         if forward_generator:
-            p_hat = self.discriminator(speech_hat)
-            with torch.no_grad():
-                p = self.discriminator(speech_ref)
             mel_loss = self.mel_loss(speech_hat, speech_ref) * self.lambda_mel
-            adv_loss = self.generator_adv_loss(p_hat) * self.lambda_adv
-            fm_loss = self.feat_match_loss(p_hat, p) * self.lambda_feat_match
+            if adversarial:
+                p_hat = self.discriminator(speech_hat)
+                with torch.no_grad():
+                    p = self.discriminator(speech_ref)
+                adv_loss = self.generator_adv_loss(p_hat) * self.lambda_adv
+                fm_loss = self.feat_match_loss(p_hat, p) * self.lambda_feat_match
+            else:
+                adv_loss = fm_loss = torch.zeros((), device=mel_loss.device)
+            if self.training and self.discriminator_train_start_steps > 0:
+                self.num_updates += 1
             loss = mel_loss + adv_loss + fm_loss
             stats = dict(generator_mel_loss=mel_loss.item(), generator_adv_loss=adv_loss.item(),
                          generator_feat_match_loss=fm_loss.item())  # fmt: skip
@@ -217,6 +241,10 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
                 stats["generator_stft_loss"] = stft_loss.item()
             stats["generator_loss"] = loss.item()
             optim_idx = 0
+        elif not adversarial:  # before discriminator_train_start_steps: no discriminator turn (no gradients)
+            loss = torch.zeros((), device=speech_hat.device, requires_grad=True)
+            stats = dict(discriminator_loss=0.0, discriminator_real_loss=0.0, discriminator_fake_loss=0.0)
+            optim_idx = 1
         else:
             p_hat = self.discriminator(speech_hat.detach())
             p = self.discriminator(speech_ref)

@@ -7,11 +7,11 @@ from espnet2.train.class_choices import ClassChoices
 from espnet2_vc.utils.config import check_conf_keys, class_defaults
 from espnet2_vc.vocoder.abs_vocoder import AbsVocoder
 from espnet2_vc.vocoder.griffin_lim import GriffinLimVocoder
-from espnet2_vc.vocoder.hifigan_decoding import HiFiGANVocoder
+from espnet2_vc.vocoder.trained import HiFiGANVocoder, VocosVocoder
 
 vocoder_choices = ClassChoices(
-    "vocoder", classes=dict(griffin_lim=GriffinLimVocoder, hifigan=HiFiGANVocoder), type_check=AbsVocoder,
-    default="griffin_lim", optional=True,
+    "vocoder", classes=dict(griffin_lim=GriffinLimVocoder, hifigan=HiFiGANVocoder, vocos=VocosVocoder),
+    type_check=AbsVocoder, default="griffin_lim", optional=True,
 )  # fmt: skip
 
 

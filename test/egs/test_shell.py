@@ -102,6 +102,15 @@ def test_is_done_removes_the_marker_of_a_step_it_redoes(tmp_path: Path, force: s
     assert (tmp_path / ".done").exists() == skipped
 
 
+@pytest.mark.parametrize("config, name", [("generator: vocos\ngenerator_conf: {}\n", "vocos"),
+                                          ("generator: hifigan\n", "hifigan"), ("seed: 0\n", "hifigan")])
+def test_vocoder_name_is_the_trained_generator(tmp_path: Path, config: str, name: str) -> None:
+    """Stage 7 decodes with --vocoder <the generator of the vocoder's config.yaml> (hifigan when it names none)."""
+    (tmp_path / "config.yaml").write_text(config)
+    proc = run_bash(f". scripts/common.sh; vocoder_name {tmp_path}/latest.pth")
+    assert proc.returncode == 0 and proc.stdout.strip() == name, proc.stdout + proc.stderr
+
+
 def test_trim_conf_only_in_the_config_file() -> None:
     """Stage 2 trims by the config file, so vc.sh refuses a trim_conf given in --train_args (before any work)."""
     proc = subprocess.run(

@@ -43,7 +43,7 @@ teacher_args=""     # more options for the teacher's vc_train
 teacher_model=""    # its checkpoint; empty: scripts/durations.sh's default (latest.pth)
 durations_opts=""   # more options for espnet2_vc.bin.extract_durations, e.g. "--focus_rate_threshold 0.3"
 # Vocoder (stage 6)
-vocoder_config=""   # HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
+vocoder_config=""   # Vocos/HiFi-GAN config for stage 6 (empty: no stage 6, decoding uses Griffin-Lim)
 vocoder_args=""     # more options for both vocoder trainings (scripts/vocoder.sh --train_args)
 finetune_args=""    # more options for the GTA fine-tuning only
 vocoder_model=auto  # vocoder of stages 7-9: auto = stage 6's fine-tuned one with --vocoder_config, else
@@ -60,7 +60,7 @@ eval_args=""        # more options for vc_evaluate, e.g. "--metrics mcd,f0,durat
 help_message=$(cat << EOF
 Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
 Stages: 1 data prep (local/data.sh)  2 dump audio  3 stats and features  4 durations  5 training
-        6 vocoder (HiFi-GAN)  7 decoding  8 evaluation  9 pack the model
+        6 vocoder (HiFi-GAN/Vocos)  7 decoding  8 evaluation  9 pack the model
 Options (default): see the top of $0, e.g. --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj})
   --ngpu (${ngpu}) --srcspk --tgtspk --db_root --train_args "..." --inference_args "..." --force true
 A finished stage leaves a .done file holding its settings; it is skipped while they are unchanged.
@@ -289,7 +289,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     if [ -z "${vocoder_config}" ]; then
         log "Stage 6: no --vocoder_config; skipped (stages 7-9 use Griffin-Lim)"
     else
-        log "Stage 6: HiFi-GAN (ground-truth mels → GTA mels → fine-tuning) → ${expdir}/voc_*"
+        log "Stage 6: vocoder (ground-truth mels → GTA mels → fine-tuning) → ${expdir}/voc_*"
         _model=$(decode_model)  # GTA mels of the checkpoint that stage 7 decodes with
         scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "$(basename "${_model}")" \
             --vocoder_config "${vocoder_config}" --train_set "${train_set}" --valid_set "${valid_set}" \
@@ -300,9 +300,9 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     _model=$(decode_model)
-    if [ "${vocoder_model}" != none ] && [ ! -e "${vocoder_model}" ]; then
-        log "Error: no vocoder ${vocoder_model}; train it with stage 6 (or --vocoder_model none: Griffin-Lim)"
-        exit 1
+    if [ "${vocoder_model}" != none ]; then
+        [ -e "${vocoder_model}" ] || { log "Error: no vocoder ${vocoder_model}; train it with stage 6 (or --vocoder_model none: Griffin-Lim)"; exit 1; }
+        _vname=$(vocoder_name "${vocoder_model}")  # its generator: hifigan or vocos
     fi
     log "Stage 7: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
     for dset in ${test_sets}; do
@@ -322,7 +322,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             rm -rf "${_dir}"
             mkdir -p "${_logdir}"
             _opts=()
-            [ "${vocoder_model}" = none ] || _opts+=(--vocoder hifigan --vocoder_conf "model_file=${vocoder_model}")
+            [ "${vocoder_model}" = none ] || _opts+=(--vocoder "${_vname}" --vocoder_conf "model_file=${vocoder_model}")
             # shellcheck disable=SC2207
             _opts+=($(sid_data data_path_and_name_and_type "${_data}"))
             [ -z "${inference_config}" ] || _opts+=(--config "${inference_config}")
@@ -350,7 +350,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
             scripts/merge_decode.sh "${_logdir}" "${_dir}"
             # Analysis-synthesis: the target's own mels through the same vocoder (the vocoder's share of the error).
             _voc=(--vocoder griffin_lim)
-            [ "${vocoder_model}" = none ] || _voc=(--vocoder hifigan --model_file "${vocoder_model}")
+            [ "${vocoder_model}" = none ] || _voc=(--vocoder "${_vname}" --model_file "${vocoder_model}")
             run_logged "${_dir}/analysis/vocode.log" "${python}" -m espnet2_vc.bin.vocoder_inference \
                 --vc_config "${vc_exp}/config.yaml" --wav_scp "${_data}/tgt_wav.scp" --output_dir "${_dir}/analysis" \
                 --ngpu "${_ngpu}" "${_voc[@]}"

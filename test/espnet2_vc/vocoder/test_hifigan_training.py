@@ -133,3 +133,32 @@ def test_inference_length():
 def test_mismatch_refused(kw, message):
     with pytest.raises(ValueError, match=message):
         make_model(**kw)
+
+
+def test_discriminator_starts_after_the_given_steps():
+    """discriminator_train_start_steps=2: two steps of mel loss alone (the discriminator untouched, no adversarial
+    terms), then both turns as usual; the count is saved with the model and goes on after reloading."""
+    model = make_model(discriminator_train_start_steps=2)
+    optims = [torch.optim.Adam(model.generator.parameters(), 1e-3), torch.optim.Adam(model.discriminator.parameters())]
+    disc_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    model.train()
+    speech, lengths = batch()
+    for step in range(3):
+        for turn in (False, True):  # discriminator first, then generator (espnet's default order)
+            out = model(speech, lengths, forward_generator=turn)
+            out["loss"].backward()
+            optims[out["optim_idx"]].step()
+            for o in optims:
+                o.zero_grad()
+            if turn:
+                adv = out["stats"]["generator_adv_loss"] + out["stats"]["generator_feat_match_loss"]
+                assert (adv == 0) == (step < 2), f"step {step}: adversarial terms {adv}"
+        unchanged = all(torch.equal(a, b) for a, b in zip(disc_before, model.discriminator.parameters()))
+        assert unchanged == (step < 2), f"step {step}: discriminator updated: {not unchanged}"
+    assert int(model.state_dict()["num_updates"]) == 3
+    again = make_model(discriminator_train_start_steps=2)
+    again.load_state_dict(model.state_dict())
+    assert again.train().adversarial
+    assert "num_updates" not in make_model().state_dict()  # without the option: earlier checkpoints still load
+    with pytest.raises(ValueError, match="discriminator_train_start_steps=-1 must be >= 0"):
+        make_model(discriminator_train_start_steps=-1)

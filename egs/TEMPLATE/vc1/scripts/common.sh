@@ -75,6 +75,9 @@ uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_con
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
 print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
 }
+vocoder_name() {  # vocoder_name CHECKPOINT: the --generator (hifigan, vocos) of the vocoder_train config beside it
+    sed -n 's/^generator: *//p' "$(dirname "$1")/config.yaml" | awk 'NR == 1 {print; found = 1} END {if (!found) print "hifigan"}'
+}
 filter_keys() { awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "$1" "$2"; }  # filter_keys KEYS FILE: FILE's lines whose id is in KEYS
 split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
     rm -f "$3/$4".*.scp

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HiFi-GAN vocoder for a trained VC model (vc.sh stage 6; doc/vocoder.md). Run from egs/<corpus>/vc1/.
+# Vocoder (Vocos or HiFi-GAN) for a trained VC model (vc.sh stage 6; doc/vocoder.md). Run from egs/<corpus>/vc1/.
 #   step 1: train on ground-truth mels of the target speech (dump/raw/<train>/tgt_wav.scp) → <expdir>/voc_<tag>_gt/
 #   step 2: teacher-forced (GTA) decoding of the train and valid sets with the VC model
 #           → <vc_exp>/decode_gta_<vc model>/<set>/denorm/feats.scp (same frame count as the target audio)
@@ -10,7 +10,7 @@
 #
 # Usage: scripts/vocoder.sh --vc_exp exp/vc_train_<tag> --vocoder_config conf/vocoder_hifigan.yaml [options]
 # vc.sh stages 7-9 then decode, evaluate and pack with the fine-tuned vocoder (--vocoder_model auto); by hand:
-#   vc_inference … --vocoder hifigan --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>
+#   vc_inference … --vocoder <its generator: hifigan|vocos> --vocoder_conf model_file=<expdir>/voc_<tag>_gta/<vocoder_model>
 # shellcheck source-path=SCRIPTDIR/..
 set -euo pipefail
 
@@ -90,7 +90,7 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
 }
 
 if [ "${step}" -le 1 ] && [ "${stop_step}" -ge 1 ]; then
-    log "Step 1: HiFi-GAN on ground-truth mels of ${dumpdir}/raw/${train_set}/tgt_wav.scp → ${gt_exp}/"
+    log "Step 1: the vocoder on ground-truth mels of ${dumpdir}/raw/${train_set}/tgt_wav.scp → ${gt_exp}/"
     _sig="${train_args} $(signature "${vocoder_config}" "${vc_config}" "${dumpdir}/raw/${train_set}/.done" \
         "${dumpdir}/raw/${valid_set}/.done")"
     train_vocoder "${gt_exp}" "${_sig}" "${dumpdir}/raw/${train_set}/tgt_wav.scp" \
@@ -149,5 +149,5 @@ if [ "${step}" -le 3 ] && [ "${stop_step}" -ge 3 ]; then
         ${finetune_args}
 fi
 log "Vocoder for decoding: ${gta_exp}/${vocoder_model} (vc.sh stage 7 uses ${gta_exp}/latest.pth by itself;" \
-    "by hand: vc_inference --vocoder hifigan --vocoder_conf model_file=${gta_exp}/${vocoder_model})"
+    "by hand: vc_inference --vocoder $(vocoder_name "${gta_exp}/${vocoder_model}") --vocoder_conf model_file=${gta_exp}/${vocoder_model})"
 log "Successfully finished. [elapsed=${SECONDS}s]"
