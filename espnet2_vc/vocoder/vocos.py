@@ -95,12 +95,11 @@ class VocosGenerator(torch.nn.Module):
             melmat = LogMel(fs=int(mel["fs"]), n_fft=n_fft, n_mels=in_channels, fmin=mel.get("fmin"),
                             fmax=mel.get("fmax"), htk=bool(mel.get("htk", False))).melmat  # (n_fft/2+1, n_mels)
             prior = torch.linalg.pinv(melmat.double()).float().T.contiguous()  # (n_fft/2+1, n_mels)
-        self.register_buffer("prior", prior, persistent=False)
-        if magnitude_prior:
             self.log_base = float(mel.get("log_base") or math.e)
             with torch.no_grad():  # the correction starts at zero: the magnitude starts at the prior
                 self.head.out.weight[: n_fft // 2 + 1].zero_()
                 self.head.out.bias[: n_fft // 2 + 1].zero_()
+        self.register_buffer("prior", prior, persistent=False)
 
     @property
     def input_conv(self) -> torch.nn.Conv1d:
