@@ -95,9 +95,9 @@ class TeacherAligner:
             max_length_ratio: Pairs whose reduced lengths differ by more than this factor are skipped
                 (None: :class:`AlignSettings`' default).
         """
-        from espnet2_vc.tasks.vc import VCTask
+        from espnet2_vc.tasks.vc_model import vc_model_from_file
 
-        self.model, args = VCTask.build_model_from_file(config_file, model_file, "cpu")
+        self.model, args = vc_model_from_file(config_file, model_file, "cpu")
         self.model.eval()
         check_same_frames(vars(args), vc_config)
         self.settings = AlignSettings.from_config(vars(args), max_length_ratio)

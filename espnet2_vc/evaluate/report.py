@@ -3,7 +3,9 @@
 Every metric is summarized per system (``converted``; ``source`` = the source recording scored like a
 conversion, the no-conversion level; ``target`` = the target's own recordings) as the mean over utterances,
 the sample standard deviation, the 95 % confidence interval of the mean (Student's t, ``mean ± t_{0.975,N-1}
-· std / sqrt(N)``) and the number of utterances ``N`` that have the value. WER and CER are also pooled
+· std / sqrt(N)``; for a metric that cannot be negative and is skewed, the real-time factor, a percentile
+bootstrap of the mean, which stays within the values' range) and the number of utterances ``N`` that have
+the value. WER and CER are also pooled
 (errors summed over the set divided by reference words / characters summed over it).
 """
 
@@ -21,13 +23,15 @@ from espnet2_vc.evaluate.runner import SYSTEMS, UttResult
 
 @dataclasses.dataclass(frozen=True)
 class MetricInfo:
-    """How a metric is shown: label, unit, decimals and which direction is better (``↓``, ``↑``, ``→0``)."""
+    """How a metric is shown: label, unit, decimals and which direction is better (``↓``, ``↑``, ``→0``), and
+    its confidence interval (``t``: Student's t; ``bootstrap``: percentile bootstrap, for positive skewed values)."""
 
     key: str
     label: str
     unit: str
     digits: int
     better: str
+    ci: str = "t"
 
 
 METRIC_INFO: tuple[MetricInfo, ...] = (
@@ -41,7 +45,7 @@ METRIC_INFO: tuple[MetricInfo, ...] = (
     MetricInfo("spk_cos_src", "speaker cosine to source", "", 3, "↓"),
     MetricInfo("wer", "WER", "%", 1, "↓"),
     MetricInfo("cer", "CER", "%", 1, "↓"),
-    MetricInfo("rtf", "real-time factor", "", 4, "↓"),
+    MetricInfo("rtf", "real-time factor", "", 4, "↓", ci="bootstrap"),
 )
 SYSTEM_LABELS = {
     "converted": "converted",
@@ -51,11 +55,16 @@ SYSTEM_LABELS = {
 }
 
 
-def summarize(values: Iterable[float]) -> dict[str, float]:
+BOOTSTRAP_RESAMPLES = 10000
+
+
+def summarize(values: Iterable[float], ci: str = "t") -> dict[str, float]:
     """Mean, sample std, 95 % CI of the mean and count of the finite values.
 
     Args:
         values: Per-utterance values (NaN ignored).
+        ci: ``t`` (Student's t interval) or ``bootstrap`` (2.5 / 97.5 percentiles of the means of
+            :data:`BOOTSTRAP_RESAMPLES` resamples, fixed seed: never outside the values' range).
 
     Returns:
         ``{"mean", "std", "ci95_low", "ci95_high", "n"}``; NaN where undefined (std and CI need N >= 2).
@@ -66,6 +75,12 @@ def summarize(values: Iterable[float]) -> dict[str, float]:
     n = len(x)
     mean = float(x.mean()) if n else math.nan
     std = float(x.std(ddof=1)) if n >= 2 else math.nan
+    if ci == "bootstrap" and n >= 2:
+        means = x[np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
+        low, high = (float(v) for v in np.percentile(means, [2.5, 97.5]))
+        return {"mean": mean, "std": std, "ci95_low": low, "ci95_high": high, "n": n}
+    if ci not in ("t", "bootstrap"):
+        raise ValueError(f"ci must be 't' or 'bootstrap': {ci}")
     half = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n >= 2 else math.nan
     return {"mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half, "n": n}
 
@@ -123,7 +138,7 @@ def build_results(
         for system in SYSTEMS:
             vals = [r.values[system].get(info.key, math.nan) for r in done if system in r.values]
             if any(math.isfinite(v) for v in vals):
-                summary.setdefault(info.key, {})[system] = summarize(vals)
+                summary.setdefault(info.key, {})[system] = summarize(vals, info.ci)
     utterances = {}
     for r in done:
         entry: dict[str, Any] = {s: r.values[s] for s in SYSTEMS if s in r.values}

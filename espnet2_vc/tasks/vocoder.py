@@ -15,20 +15,7 @@ from typing import Any, Callable, Collection, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
-from espnet2.gan_tts.hifigan import (
-    HiFiGANGenerator,
-    HiFiGANMultiPeriodDiscriminator,
-    HiFiGANMultiScaleDiscriminator,
-    HiFiGANMultiScaleMultiPeriodDiscriminator,
-)
-from espnet2.gan_tts.hifigan.loss import (
-    DiscriminatorAdversarialLoss,
-    FeatureMatchLoss,
-    GeneratorAdversarialLoss,
-    MelSpectrogramLoss,
-)
 from espnet2.tasks.abs_task import AbsTask, optim_classes
-from espnet2.train.class_choices import ClassChoices
 from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.gan_trainer import GANTrainer
 from espnet2.utils.get_default_kwargs import get_default_kwargs
@@ -36,55 +23,18 @@ from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str_or_none
 from typeguard import typechecked
 
+from espnet2_vc.tasks.vocoder_model import (
+    build_vocoder_model,
+    discriminator_choices,
+    generator_choices,
+    resolve_mel,
+    vocoder_model_from_file,
+)
 from espnet2_vc.utils.checkpoint import load_weights
-from espnet2_vc.utils.config import (
-    check_conf_keys,
-    check_registry_confs,
-    chosen_class,
-    class_defaults,
-    load_config,
-    load_saved_args,
-    mel_config,
-)
-from espnet2_vc.vocoder.checks import (
-    MEL_LOSS_KEYS,
-    UtteranceCheck,
-    check_first_feats,
-    check_saved_mel,
-    check_upsampling,
-    check_wav_peaks,
-    fill_mel_conf,
-    mel_differences,
-)
+from espnet2_vc.utils.config import check_conf_keys, check_registry_confs, load_config
+from espnet2_vc.vocoder.checks import UtteranceCheck, check_first_feats, check_saved_mel, check_wav_peaks
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
-from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
-from espnet2_vc.vocoder.vocos import MultiPeriodMultiResolutionDiscriminator, VocosGenerator
 
-generator_choices = ClassChoices(
-    "generator", classes=dict(hifigan=HiFiGANGenerator, vocos=VocosGenerator), type_check=torch.nn.Module,
-    default="hifigan",
-)  # fmt: skip
-# Generator options that are mel settings: filled in from the VC config when the generator takes them.
-GENERATOR_MEL_KEYS = {"in_channels": "n_mels", "hop_length": "hop_length"}
-discriminator_choices = ClassChoices(
-    "discriminator",
-    classes=dict(
-        hifigan_multi_scale_multi_period=HiFiGANMultiScaleMultiPeriodDiscriminator,
-        hifigan_multi_period=HiFiGANMultiPeriodDiscriminator,
-        hifigan_multi_scale=HiFiGANMultiScaleDiscriminator,
-        multi_period_multi_resolution=MultiPeriodMultiResolutionDiscriminator,
-    ),
-    type_check=torch.nn.Module,
-    default="hifigan_multi_scale_multi_period",
-)
-# Loss options of the model conf and the espnet class each one configures (unknown keys are errors).
-LOSS_CLASSES = dict(
-    generator_adv_loss_params=GeneratorAdversarialLoss,
-    discriminator_adv_loss_params=DiscriminatorAdversarialLoss,
-    feat_match_loss_params=FeatureMatchLoss,
-    mel_loss_params=MelSpectrogramLoss,
-    stft_loss_params=MultiResolutionSTFTLoss,
-)
 NUM_CHECKED = 5  # utterances whose audio scale and GTA frames are checked before training starts
 
 
@@ -150,64 +100,13 @@ class VocoderTask(AbsTask):
 
     @classmethod
     def resolve_mel(cls, args: argparse.Namespace) -> Dict[str, Any]:
-        """The mel settings: from ``--vc_config`` when set (a saved ``--mel`` must agree), else the saved ones."""
-        saved = getattr(args, "mel", None)
-        vc_config = getattr(args, "vc_config", None)
-        if vc_config is None:
-            if not saved:
-                raise ValueError("--vc_config is required: the VC model's config.yaml holds the mel settings")
-            return dict(saved)
-        mel = mel_config(vc_config)
-        diffs = mel_differences(saved or {}, mel)
-        if diffs:
-            text = ", ".join(f"{k}={a!r} (VC: {b!r})" for k, a, b in diffs)
-            raise ValueError(f"--mel {text} differ from {vc_config}; drop --mel, it is filled in from --vc_config")
-        args.mel = mel
-        return mel
+        """The mel settings (:func:`espnet2_vc.tasks.vocoder_model.resolve_mel`)."""
+        return resolve_mel(args)
 
     @classmethod
-    def _conf(cls, args: argparse.Namespace, choices: ClassChoices) -> Tuple[type, Dict[str, Any]]:
-        class_obj = chosen_class(choices, getattr(args, choices.name))
-        conf = dict(getattr(args, f"{choices.name}_conf") or {})
-        check_conf_keys(class_obj, conf, choices.name)
-        return class_obj, conf
-
-    @classmethod
-    @typechecked
     def build_model(cls, args: argparse.Namespace) -> HiFiGANVocoderModel:
-        """Generator and discriminator from their registries, the mel settings from the VC config.
-
-        Raises:
-            ValueError: a stated mel setting (``generator_conf.in_channels``, ``model_conf.mel_loss_params``)
-                that differs from the VC config, or upsampling that is not ``hop_length``.
-        """
-        mel = cls.resolve_mel(args)
-        source = str(args.vc_config or "saved in config.yaml")
-        gen_class, gen_conf = cls._conf(args, generator_choices)
-        defaults = class_defaults(gen_class)
-        mel_keys = {key: mel_key for key, mel_key in GENERATOR_MEL_KEYS.items() if key in defaults}
-        gen_conf = fill_mel_conf(gen_conf, mel, mel_keys, "generator_conf", source)
-        if "mel" in defaults:  # generators that take the whole mel settings (Vocos's magnitude prior)
-            if gen_conf.get("mel") not in (None, mel):
-                raise ValueError(f"--generator_conf mel: filled in from the VC config {source}; drop it")
-            gen_conf["mel"] = mel
-        if "upsample_scales" in defaults:  # transposed-convolution generators (HiFi-GAN)
-            check_upsampling(gen_conf.get("upsample_scales", defaults["upsample_scales"]), int(mel["hop_length"]))
-        disc_class, disc_conf = cls._conf(args, discriminator_choices)
-        model_conf = copy.deepcopy(args.model_conf or {})
-        check_conf_keys(HiFiGANVocoderModel, model_conf, "model")
-        for key, loss_class in LOSS_CLASSES.items():
-            check_conf_keys(loss_class, model_conf.get(key) or {}, f"model_conf {key}")
-        model_conf["mel_loss_params"] = fill_mel_conf(
-            model_conf.get("mel_loss_params"), mel, {k: k for k in MEL_LOSS_KEYS if k in mel},
-            "model_conf mel_loss_params", source,
-        )  # fmt: skip
-        model = HiFiGANVocoderModel(gen_class(**gen_conf), disc_class(**disc_conf), mel, **model_conf)
-        n_gen = sum(p.numel() for p in model.generator.parameters())
-        n_disc = sum(p.numel() for p in model.discriminator.parameters())
-        logging.info(f"vocoder: generator {n_gen / 1e6:.3f} M, discriminator {n_disc / 1e6:.3f} M parameters; "
-                     f"mels {mel['n_mels']} bins, hop {mel['hop_length']} at {mel['fs']} Hz from {source}")  # fmt: skip
-        return model
+        """Generator and discriminator (:func:`espnet2_vc.tasks.vocoder_model.build_vocoder_model`)."""
+        return build_vocoder_model(args)
 
     @classmethod
     def build_optimizers(cls, args: argparse.Namespace, model: HiFiGANVocoderModel) -> List[torch.optim.Optimizer]:
@@ -264,10 +163,4 @@ class VocoderTask(AbsTask):
         device: str = "cpu",
     ) -> Tuple[HiFiGANVocoderModel, argparse.Namespace]:
         """Rebuild from ``exp/<voc>/config.yaml`` (its saved ``mel``) and load the weights strictly."""
-        args = load_saved_args(config_file, model_file)
-        args.vc_config = None  # the saved mel settings rebuild the model, wherever the VC config went
-        model = cls.build_model(args).to(device)
-        if model_file is not None:
-            load_weights(model, model_file, device)
-        return model, args
-
+        return vocoder_model_from_file(config_file, model_file, device)

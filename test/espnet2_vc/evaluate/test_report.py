@@ -3,7 +3,14 @@ import math
 
 import pytest
 
-from espnet2_vc.evaluate.report import build_results, markdown, pooled_error_rates, summarize, write_results
+from espnet2_vc.evaluate.report import (
+    METRIC_INFO,
+    build_results,
+    markdown,
+    pooled_error_rates,
+    summarize,
+    write_results,
+)
 from espnet2_vc.evaluate.runner import UttResult
 
 
@@ -31,6 +38,16 @@ def test_summarize():
     one = summarize([4.0])
     assert one["mean"] == 4.0 and math.isnan(one["std"]) and one["n"] == 1
     assert summarize([])["n"] == 0
+
+
+def test_rtf_ci_stays_within_the_values():
+    """A cold first utterance (RTF 2.0 among 0.05s) sends the t interval below 0; the bootstrap one cannot."""
+    rtf = [2.0] + [0.05] * 19
+    assert summarize(rtf)["ci95_low"] < 0
+    s = summarize(rtf, "bootstrap")
+    assert s["mean"] == pytest.approx(summarize(rtf)["mean"]) and 0.05 <= s["ci95_low"] < s["mean"] < s["ci95_high"]
+    assert s == summarize(rtf, "bootstrap")  # seeded: the same file twice
+    assert {m.key: m.ci for m in METRIC_INFO}["rtf"] == "bootstrap"
 
 
 def test_pooled_error_rates():

@@ -47,3 +47,35 @@ def test_a_built_model_saves_complete_confs():
 
     assert set(MEL_KEYS) <= set(args.feats_extract_conf) and args.feats_extract_conf["hop_length"] == 128
     assert args.tts_conf["reduction_factor"] == 1 and args.tts_conf["adim"] == 8 and "idim" not in args.tts_conf
+
+
+# espnet modules a conversion must not need (training's import chain: seconds of start-up, bench/startup.py).
+TRAINING_ONLY = ("espnet2.tasks.abs_task", "espnet2.train.collate_fn", "espnet2.train.trainer",
+                 "espnet2.train.preprocessor")  # fmt: skip
+LOADED = (
+    "import sys, types\n"
+    "loaded = lambda names: [m for m in names if type(sys.modules.get(m)) is types.ModuleType]\n"
+)
+
+
+def test_converting_needs_no_training_import_chain(tiny_pack):
+    """Loading a packed model and the model/vocoder builders import neither AbsTask nor its chain."""
+    out = run(
+        LOADED + "import espnet2_vc.tasks.vc_model, espnet2_vc.tasks.vocoder_model, espnet2_vc.vocoder.registry\n"
+        f"from espnet2_vc import VoiceConverter\nVoiceConverter.from_pretrained({str(tiny_pack)!r})\n"
+        f"print(loaded({TRAINING_ONLY!r}))"
+    )
+    assert out.splitlines()[-1] == "[]"  # (espnet prints a flash-attention notice first)
+
+
+def test_text_front_ends_are_deferred_until_used():
+    """The task imports no inflect/nltk/wandb; espnet's English cleaner, once used, gets the real modules."""
+    out = run(
+        LOADED + "import espnet2_vc.tasks.vc, espnet2_vc.tasks.vocoder\n"
+        "print(loaded(['inflect', 'nltk', 'g2p_en', 'tacotron_cleaner.cleaners', 'wandb']))\n"
+        "from espnet2.text.cleaner import TextCleaner\n"
+        "print(TextCleaner(['tacotron'])('Mr. Smith has 2 dogs.'))\n"
+        "print(loaded(['inflect', 'tacotron_cleaner.cleaners']), callable(sys.modules['wandb'].init))"
+    )
+    assert out.splitlines()[-3:] == ["[]", "MISTER SMITH HAS TWO DOGS.",
+                                     "['inflect', 'tacotron_cleaner.cleaners'] True"]
