@@ -45,8 +45,10 @@ def copy_recipe(recipe: Path, root: Path) -> Path:
     for item in recipe.iterdir():
         if item.name in SHARED:
             (out / item.name).symlink_to(TEMPLATE / item.name)
-        elif item.name in ("conf", "local", "run.sh"):
-            (shutil.copytree if item.is_dir() else shutil.copy2)(item, out / item.name, symlinks=True)
+        elif item.name in ("conf", "local"):
+            shutil.copytree(item, out / item.name, symlinks=True)
+        elif item.name == "run.sh":
+            shutil.copy2(item, out / item.name)
     return out
 
 

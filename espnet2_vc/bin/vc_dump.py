@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from espnet2_vc.data.dump import DumpSettings, dump_set
 from espnet2_vc.data.trim import TrimSettings
-from espnet2_vc.utils.config import mel_config
+from espnet2_vc.utils.config import sampling_rate
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -46,7 +46,7 @@ def main(cmd: Optional[List[str]] = None) -> None:
     if args.nj < 1 or args.min_dur < 0 or args.max_dur <= args.min_dur:
         sys.exit("error: need --nj >= 1 and 0 <= --min_dur < --max_dur")
     try:
-        fs = int(mel_config(args.vc_config)["fs"])
+        fs = sampling_rate(args.vc_config)
         if args.fs is not None and args.fs != fs:
             raise ValueError(f"--fs {args.fs} differs from {args.vc_config}'s feats_extract_conf fs {fs}")
         trim = TrimSettings.from_config(args.vc_config)

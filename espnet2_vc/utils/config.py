@@ -154,6 +154,18 @@ def mel_config(config: Union[str, Path, Dict[str, Any]]) -> Dict[str, Any]:
     return mel
 
 
+def sampling_rate(config: Union[str, Path, Dict[str, Any]]) -> int:
+    """``feats_extract_conf.fs`` of a VC config, read as stated (no espnet or torch import: stage 2 needs only
+    this); a config that leaves it out gets the feature extractor's default (:func:`mel_config`)."""
+    config = load_config(config)
+    fs = (config.get("feats_extract_conf") or {}).get("fs")
+    if fs is None or config.get("feats_extract", "fbank") != "fbank":
+        return int(mel_config(config)["fs"])
+    if isinstance(fs, bool) or not isinstance(fs, int) or fs <= 0:
+        raise ValueError(f"feats_extract_conf fs must be a positive integer (Hz), got {fs!r}")
+    return fs
+
+
 def check_mel_settings(mel: Dict[str, Any]) -> None:
     """Raise ``ValueError`` naming the first impossible mel setting of ``feats_extract_conf``.
 

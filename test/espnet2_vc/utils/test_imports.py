@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 
@@ -79,3 +80,21 @@ def test_text_front_ends_are_deferred_until_used():
     )
     assert out.splitlines()[-3:] == ["[]", "MISTER SMITH HAS TWO DOGS.",
                                      "['inflect', 'tacotron_cleaner.cleaners'] True"]
+
+
+@pytest.mark.parametrize("conf, fs", [({"fs": 24000, "n_fft": 2048}, "24000 False"), ({"n_fft": 512}, "16000 True")])
+def test_stage2_reads_the_rate_without_torch_when_the_config_states_it(tmp_path, conf, fs):
+    """vc_dump needs only ``fs``: stated, it is read as is; left out, the mel extractor's default is looked up."""
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(dict(feats_extract_conf=conf)))
+    out = run(
+        "import sys\nfrom espnet2_vc.utils.config import sampling_rate\n"
+        f"print(sampling_rate({str(tmp_path / 'c.yaml')!r}), 'torch' in sys.modules)"
+    )
+    assert out.splitlines()[-1] == fs
+
+
+def test_a_bad_stated_rate_is_refused(tmp_path):
+    from espnet2_vc.utils.config import sampling_rate
+
+    with pytest.raises(ValueError, match="fs must be a positive integer"):
+        sampling_rate(dict(feats_extract_conf=dict(fs="16k")))
