@@ -13,8 +13,8 @@ backward + Adam step; the two alternate step by step after ``--warmup`` steps ea
 both alike. The figure is target frames per second (the batch's target frames / the median step time).
 
 The last line: ``nars2s_fps=… fastspeech2_fps=… ratio=… peak_rss_mb=… rss_growth_mb=…`` (ratio: NARS2S ÷
-FastSpeech2; RSS growth: resident memory after the last round minus after the first one, both networks
-alive). Results: doc/performance.md.
+FastSpeech2; RSS growth: resident memory after the last round minus after the middle one, both networks
+alive: the allocator has settled by then, so a leak shows as growth over the second half). Results: doc/performance.md.
 """
 
 import argparse
@@ -150,15 +150,16 @@ def main() -> None:
     params = {name: sum(p.numel() for p in m.parameters()) / 1e6 for name, m in models.items()}
     print(f"config {args.config}; batch {batch_size} pairs from {dump}: {frames} target frames "
           f"(source {int(src_len.sum())}), r={r}, {torch.get_num_threads()} threads, device {args.device}")
+    print("RSS after each round (MB): " + " ".join(f"{v:.0f}" for v in rss))
     for name in steps:
         t = times[name]
         print(f"{name:<12} {params[name]:6.2f} M params  step median {statistics.median(t):.3f} s "
               f"(min {min(t):.3f}, max {max(t):.3f})  {fps[name]:8.0f} target frames/s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gpu = f" peak_gpu_mb={torch.cuda.max_memory_allocated() / 2**20:.0f}" if args.device.startswith("cuda") else ""
+    growth = rss[-1] - rss[len(rss) // 2]
     print(f"nars2s_fps={fps['nars2s']:.0f} fastspeech2_fps={fps['fastspeech2']:.0f} "
-          f"ratio={fps['nars2s'] / fps['fastspeech2']:.2f} peak_rss_mb={peak:.0f} rss_growth_mb={rss[-1] - rss[0]:.0f}"
-          f"{gpu}")
+          f"ratio={fps['nars2s'] / fps['fastspeech2']:.2f} peak_rss_mb={peak:.0f} rss_growth_mb={growth:.0f}{gpu}")
 
 
 if __name__ == "__main__":

@@ -58,4 +58,8 @@ else
     echo "${wanted}" > "${marker}"
 fi
 "${venv}/bin/python" -c 'import torch, espnet, espnet2_vc; print("torch", torch.__version__, "espnet", espnet.__version__)'
+# librosa compiles its numba kernels when its modules are first imported (~20 s, cached in site-packages):
+# once here, instead of in every parallel job of a recipe's first run (3 duration jobs took ~60 s for it).
+log "librosa's numba kernels (compiled once, then cached)"
+"${venv}/bin/python" -c 'import librosa.core.audio, librosa.core.spectrum, librosa.core.pitch, librosa.util.utils, librosa.filters'
 log "done; recipes source egs/<corpus>/vc1/path.sh, which activates ${venv}"

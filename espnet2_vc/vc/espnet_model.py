@@ -65,14 +65,14 @@ def check_durations(
     want_len = reduced_source_lengths(src_lengths, r)
     want_sum = reduced_target_lengths(tgt_lengths, r)
     sums = durations.sum(1)
-    for i, uid in enumerate(utt_ids):
-        if int(durations_lengths[i]) != int(want_len[i]) or int(sums[i]) != int(want_sum[i]):
-            raise ValueError(
-                f"{uid}: durations have {int(durations_lengths[i])} values summing to {int(sums[i])}, but the "
-                f"features need {int(want_len[i])} values (source {int(src_lengths[i])} frames // r={r}) summing "
-                f"to {int(want_sum[i])} (ceil(target {int(tgt_lengths[i])} frames / r)). Re-extract durations "
-                "with the same mel settings and reduction factor (vc.sh stage 4)."
-            )
+    bad = (durations_lengths != want_len) | (sums != want_sum)  # the whole batch at once: one host sync, not B
+    for i in torch.nonzero(bad).flatten().tolist()[:1]:  # the first misfit, named
+        raise ValueError(
+            f"{utt_ids[i]}: durations have {int(durations_lengths[i])} values summing to {int(sums[i])}, but the "
+            f"features need {int(want_len[i])} values (source {int(src_lengths[i])} frames // r={r}) summing "
+            f"to {int(want_sum[i])} (ceil(target {int(tgt_lengths[i])} frames / r)). Re-extract durations "
+            "with the same mel settings and reduction factor (vc.sh stage 4)."
+        )
 
 
 # Checkpoint keys renamed since they were first written: old prefix → new (the source normalization was

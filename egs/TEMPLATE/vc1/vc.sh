@@ -114,11 +114,6 @@ decode_model() {  # the checkpoint of stages 6, 7 and 9; the default needs a fin
     fi
     best_model "${vc_exp}" "${inference_model}"
 }
-sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used
-    if [ "${use_sids}" = true ]; then
-        echo "--$1 $2/utt2src_sid,src_sids,text_int --$1 $2/utt2tgt_sid,tgt_sids,text_int"
-    fi
-}
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     log "Stage 1: data preparation (local/data.sh) → data/"
@@ -300,66 +295,14 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
     _model=$(decode_model)
-    if [ "${vocoder_model}" != none ]; then
-        [ -e "${vocoder_model}" ] || { log "Error: no vocoder ${vocoder_model}; train it with stage 6 (or --vocoder_model none: Griffin-Lim)"; exit 1; }
-        _vname=$(vocoder_name "${vocoder_model}")  # its generator: hifigan or vocos
-    fi
     log "Stage 7: decoding with ${_model} → ${vc_exp}/decode_${inference_tag}/"
-    for dset in ${test_sets}; do
-        require_done "stage 2" "${dumpdir}/raw/${dset}"
-        [ "${teacher_forcing}" = false ] || require_done "stage 4" "${durdir}/${dset}"
-    done
     _ngpu=0
     [ "${gpu_inference}" = false ] || _ngpu=1
-    _pids=()
-    for dset in ${test_sets}; do
-        _data=${dumpdir}/raw/${dset}
-        _dir=${vc_exp}/decode_${inference_tag}/${dset}
-        _sig="${inference_args} ${teacher_forcing} ${vocoder_model} $(signature "${_model}" "${inference_config:-/dev/null}" "${_data}/.done")"
-        is_done "${_dir}" "${_sig}" && continue
-        {  # the test sets are decoded side by side
-            _logdir=${_dir}/log
-            rm -rf "${_dir}"
-            mkdir -p "${_logdir}"
-            _opts=()
-            [ "${vocoder_model}" = none ] || _opts+=(--vocoder "${_vname}" --vocoder_conf "model_file=${vocoder_model}")
-            # shellcheck disable=SC2207
-            _opts+=($(sid_data data_path_and_name_and_type "${_data}"))
-            [ -z "${inference_config}" ] || _opts+=(--config "${inference_config}")
-            _src=${_data}/wav.scp
-            cp "${_src}" "${_logdir}/keys.scp"
-            if [ "${teacher_forcing}" = true ]; then  # teacher forcing needs the target audio and durations
-                _dur=${durdir}/${dset}/durations
-                # espnet's streaming loader reads its inputs in lockstep: give it the same utterances in each.
-                filter_keys "${_dur}" "${_data}/wav.scp" > "${_logdir}/wav.scp"
-                filter_keys "${_dur}" "${_data}/tgt_wav.scp" > "${_logdir}/tgt_wav.scp"
-                _src=${_logdir}/wav.scp
-                _opts+=(--use_teacher_forcing true --data_path_and_name_and_type "${_logdir}/tgt_wav.scp,tgt_speech,sound"
-                    --data_path_and_name_and_type "${_dur},durations,text_int")
-                awk '{print $1}' "${_dur}" > "${_logdir}/keys.scp"
-            fi
-            _opts+=(--data_path_and_name_and_type "${_src},src_speech,sound")
-            _nj=$(min "${nj}" "$(wc -l < "${_logdir}/keys.scp")")
-            split_keys "${_logdir}/keys.scp" "${_nj}" "${_logdir}" keys
-            log "${dset}: ${_nj} jobs; logs: ${_logdir}/inference.*.log"
-            # shellcheck disable=SC2086
-            utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/inference.JOB.log" \
-                "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
-                --model_file "${_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
-                "${_opts[@]}" ${inference_args}
-            scripts/merge_decode.sh "${_logdir}" "${_dir}"
-            # Analysis-synthesis: the target's own mels through the same vocoder (the vocoder's share of the error).
-            _voc=(--vocoder griffin_lim)
-            [ "${vocoder_model}" = none ] || _voc=(--vocoder "${_vname}" --model_file "${vocoder_model}")
-            run_logged "${_dir}/analysis/vocode.log" "${python}" -m espnet2_vc.bin.vocoder_inference \
-                --vc_config "${vc_exp}/config.yaml" --wav_scp "${_data}/tgt_wav.scp" --output_dir "${_dir}/analysis" \
-                --ngpu "${_ngpu}" "${_voc[@]}"
-            log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") converted utterances in ${_dir}/"
-            mark_done "${_dir}" "${_sig}"
-        } &
-        _pids+=($!)
-    done
-    wait_all "${_pids[@]}"
+    scripts/decode.sh --sets "${test_sets}" --vc_exp "${vc_exp}" --model "${_model}" \
+        --decode_dir "${vc_exp}/decode_${inference_tag}" --dumpdir "${dumpdir}" --durdir "${durdir}" \
+        --vocoder_model "${vocoder_model}" --teacher_forcing "${teacher_forcing}" \
+        --inference_config "${inference_config}" --inference_args "${inference_args}" --nj "${nj}" --ngpu "${_ngpu}" \
+        --use_sids "${use_sids}" --force "${force}" --python "${python}"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Helpers shared by vc.sh and scripts/*.sh; sourced, never run. They read the caller's ${force} and ${python}.
-# shellcheck disable=SC2154  # ${force} and ${python} are options of the sourcing script
+# Helpers shared by vc.sh and scripts/*.sh; sourced, never run. They read the caller's ${force}, ${python} and
+# ${use_sids}.
+# shellcheck disable=SC2154  # ${force}, ${python} and ${use_sids} are options of the sourcing script
 
 log() {  # timestamped, with the caller's file:line:function
     local fname=${BASH_SOURCE[1]##*/}
@@ -77,6 +78,11 @@ print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
 }
 vocoder_name() {  # vocoder_name CHECKPOINT: the --generator (hifigan, vocos) of the vocoder_train config beside it
     sed -n 's/^generator: *//p' "$(dirname "$1")/config.yaml" | awk 'NR == 1 {print; found = 1} END {if (!found) print "hifigan"}'
+}
+sid_data() {  # sid_data PREFIX DIR: speaker-id data options when they are used (many-to-many)
+    if [ "${use_sids}" = true ]; then
+        echo "--$1 $2/utt2src_sid,src_sids,text_int --$1 $2/utt2tgt_sid,tgt_sids,text_int"
+    fi
 }
 filter_keys() { awk 'NR == FNR {ok[$1] = 1; next} $1 in ok' "$1" "$2"; }  # filter_keys KEYS FILE: FILE's lines whose id is in KEYS
 split_keys() {  # split_keys SCP N DIR PREFIX: DIR/PREFIX.{1..N}.scp, contiguous chunks of SCP's keys
