@@ -2,6 +2,7 @@
 
 Usage:
     python bench/train_throughput.py [--config egs/arctic/vc1/conf/train_cpu.yaml] [--steps 20] [--device cpu]
+        [--compile inductor] [--autocast bfloat16]      # the GPU switches (--compile_conf, espnet's --use_amp)
 
 Both networks get the config's ``tts_conf`` sizes (hidden size, heads, layers, units, block types, conformer
 kernels, reduction factor, postnet, duration / pitch / energy predictors) and the same batch: ``batch_size``
@@ -22,7 +23,7 @@ import resource
 import statistics
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -49,6 +50,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=3, help="untimed steps of each network first")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compile", default=None, help="torch.compile NARS2S with this backend (inductor)")
+    parser.add_argument("--autocast", default=None, choices=["bfloat16", "float16"],
+                        help="run both steps under torch.autocast with this dtype (espnet's --use_amp)")  # fmt: skip
     return parser
 
 
@@ -98,14 +102,17 @@ def build(tts_conf: Dict[str, Any], odim: int, device: str) -> Dict[str, torch.n
             "fastspeech2": FastSpeech2(idim=41, odim=odim, **shared).to(device)}  # fmt: skip
 
 
-def step_fn(model: torch.nn.Module, batch: Dict[str, torch.Tensor], device: str) -> Callable[[], float]:
-    """One timed forward + backward + Adam step (seconds, CUDA-synchronized)."""
+def step_fn(model: torch.nn.Module, batch: Dict[str, torch.Tensor], device: str,
+            autocast: Optional[str] = None) -> Callable[[], float]:  # fmt: skip
+    """One timed forward + backward + Adam step (seconds, CUDA-synchronized), under autocast if asked."""
     optim = torch.optim.Adam(model.parameters(), lr=1e-4)
     model.train()
+    dtype = getattr(torch, autocast) if autocast else None
 
     def step() -> float:
         start = time.perf_counter()
-        loss = model(**batch)[0]
+        with torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None):
+            loss = model(**batch)[0]
         optim.zero_grad()
         loss.backward()
         optim.step()
@@ -134,8 +141,10 @@ def main() -> None:
     src_len, tgt_len = batch_lengths(dump, batch_size, hop, rng)
     nars2s_batch, fs2_batch = make_batch(src_len, tgt_len, r, odim, rng, args.device)
     models = build(tts_conf, odim, args.device)
-    steps = {"nars2s": step_fn(models["nars2s"], nars2s_batch, args.device),
-             "fastspeech2": step_fn(models["fastspeech2"], fs2_batch, args.device)}  # fmt: skip
+    if args.compile:  # NARS2S only, in place, as --compile_conf does (espnet2_vc.vc.compile); espnet's FastSpeech2
+        models["nars2s"].compile(backend=args.compile)  # fails under inductor on torch 2.9.1 (a conv stride assert)
+    steps = {"nars2s": step_fn(models["nars2s"], nars2s_batch, args.device, args.autocast),
+             "fastspeech2": step_fn(models["fastspeech2"], fs2_batch, args.device, args.autocast)}  # fmt: skip
     for step in steps.values():
         for _ in range(args.warmup):
             step()
@@ -149,7 +158,8 @@ def main() -> None:
     fps = {name: frames / statistics.median(t) for name, t in times.items()}
     params = {name: sum(p.numel() for p in m.parameters()) / 1e6 for name, m in models.items()}
     print(f"config {args.config}; batch {batch_size} pairs from {dump}: {frames} target frames "
-          f"(source {int(src_len.sum())}), r={r}, {torch.get_num_threads()} threads, device {args.device}")
+          f"(source {int(src_len.sum())}), r={r}, {torch.get_num_threads()} threads, device {args.device}, "
+          f"compile {args.compile}, autocast {args.autocast}")
     print("RSS after each round (MB): " + " ".join(f"{v:.0f}" for v in rss))
     for name in steps:
         t = times[name]

@@ -20,6 +20,7 @@ from espnet2_vc.tasks.trainer import VCTrainer
 from espnet2_vc.tasks.vc_model import build_vc_model, vc_model_from_file
 from espnet2_vc.utils.config import check_registry_confs
 from espnet2_vc.utils.pretrained import reported_init_param
+from espnet2_vc.vc.compile import CompileSettings
 from espnet2_vc.vc.espnet_model import DUMPED_FEATURES, ESPnetVCModel
 
 
@@ -39,6 +40,11 @@ class VCTask(AbsTask):
             "--trim_conf", action=NestedDictAction, default=dict(),
             help="edge-silence trimming of the input audio: stage 2 dumps with it and VoiceConverter converts a "
             "wav with it (keys trim, trim_db, trim_margin; defaults: espnet2_vc.data.trim.TrimSettings)",
+        )  # fmt: skip
+        group.add_argument(
+            "--compile_conf", action=NestedDictAction, default=dict(),
+            help="torch.compile of the VC network, in place (keys enable, backend, mode, dynamic; defaults: "
+            "espnet2_vc.vc.compile.CompileSettings, off); mixed precision: espnet's --use_amp",
         )  # fmt: skip
         for class_choices in cls.class_choices_list:
             class_choices.add_arguments(group)
@@ -128,6 +134,7 @@ class VCTask(AbsTask):
         config = super().get_default_config()
         check_registry_confs(config, cls.class_choices_list)
         config["trim_conf"] = dataclasses.asdict(TrimSettings.from_conf(config.get("trim_conf")))
+        config["compile_conf"] = CompileSettings.from_conf(config.get("compile_conf")).as_conf()
         return config
 
     @classmethod

@@ -29,6 +29,7 @@ from espnet2_vc.tasks.registries import (
 )
 from espnet2_vc.utils.checkpoint import load_weights
 from espnet2_vc.utils.config import check_conf_keys, check_mel_settings, chosen_class, class_defaults, load_saved_args
+from espnet2_vc.vc.compile import CompileSettings
 from espnet2_vc.vc.espnet_model import ESPnetVCModel
 
 # Settings a pitch / energy extractor must share with the mel extractor so that their frames line up.
@@ -116,8 +117,13 @@ def build_vc_model(args: argparse.Namespace) -> ESPnetVCModel:
         # Configs saved before the option existed have no "specaug" key.
         specaug=build_part(args, specaug_choices) if getattr(args, "specaug", None) else None,
     )
+    # Saved back complete (configs saved before the option existed have none: off).
+    compile_settings = CompileSettings.from_conf(getattr(args, "compile_conf", None))
+    args.compile_conf = compile_settings.as_conf()
+    compile_settings.apply(model.tts)
     n_params = sum(p.numel() for p in model.parameters())
-    logging.info(f"VC model: {type(tts).__name__}, {n_params / 1e6:.2f} M parameters")
+    compiled = f", compiled ({compile_settings.backend})" if compile_settings.enable else ""
+    logging.info(f"VC model: {type(tts).__name__}, {n_params / 1e6:.2f} M parameters{compiled}")
     return model
 
 

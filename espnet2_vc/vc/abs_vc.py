@@ -20,6 +20,16 @@ from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from espnet2.torch_utils.device_funcs import force_gatherable
+
+
+@torch.compiler.disable
+def loss_outputs(
+    loss: torch.Tensor, stats: Dict[str, torch.Tensor], batch_size: int
+) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+    """What a network's ``forward`` returns: espnet's ``force_gatherable`` of loss, stats and the batch-size
+    weight. Kept out of ``torch.compile`` (``--compile_conf``): its views of 0-dim tensors break AOT autograd."""
+    return force_gatherable((loss, stats, loss.new_tensor(float(batch_size))), loss.device)
 
 
 class AbsVC(torch.nn.Module, ABC):

@@ -13,11 +13,10 @@ from espnet.nets.pytorch_backend.fastspeech.duration_predictor import DurationPr
 from espnet.nets.pytorch_backend.fastspeech.length_regulator import LengthRegulator
 from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
 from espnet.nets.pytorch_backend.tacotron2.decoder import Postnet
-from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.torch_utils.initialize import initialize
 from typeguard import typechecked
 
-from espnet2_vc.vc.abs_vc import AbsVC
+from espnet2_vc.vc.abs_vc import AbsVC, loss_outputs
 from espnet2_vc.vc.masking import mask_padding, valid_frames
 from espnet2_vc.vc.nars2s.blocks import build_blocks, input_projection
 from espnet2_vc.vc.nars2s.loss import NARS2SLoss
@@ -346,8 +345,7 @@ class NARS2S(AbsVC):
         loss = sum(losses.values())
         stats = {k: v.detach() for k, v in {**losses, **parts}.items()}
         stats["loss"] = loss.detach()
-        loss, stats, weight = force_gatherable((loss, stats, src_feats.new_tensor(src_feats.size(0))), loss.device)
-        return loss, stats, weight
+        return loss_outputs(loss, stats, src_feats.size(0))
 
     def inference(
         self,

@@ -19,12 +19,11 @@ from espnet.nets.pytorch_backend.transformer.decoder import Decoder
 from espnet.nets.pytorch_backend.transformer.embedding import PositionalEncoding, ScaledPositionalEncoding
 from espnet.nets.pytorch_backend.transformer.encoder import Encoder
 from espnet.nets.pytorch_backend.transformer.mask import subsequent_mask
-from espnet2.torch_utils.device_funcs import force_gatherable
 from espnet2.torch_utils.initialize import initialize
 from typeguard import typechecked
 
 from espnet2_vc.durations.attention import attention_durations, best_head
-from espnet2_vc.vc.abs_vc import AbsAttentionVC
+from espnet2_vc.vc.abs_vc import AbsAttentionVC, loss_outputs
 from espnet2_vc.vc.masking import mask_padding, valid_frames
 from espnet2_vc.vc.nars2s.blocks import bounded_layer_norms
 from espnet2_vc.vc.reduction import reduced_source_lengths, reduced_target_lengths, stack_frames
@@ -254,7 +253,7 @@ class VTN(AbsAttentionVC):
             per_head = (att.max(-1).values * mask).sum(-1) / tlens[:, None, None]  # (B, L, H)
             stats["focus_rate"] = per_head.flatten(1).max(1).values.mean()
         stats["loss"] = loss.detach()
-        return force_gatherable((loss, stats, src_feats.new_tensor(src_feats.size(0))), loss.device)
+        return loss_outputs(loss, stats, src_feats.size(0))
 
     @torch.no_grad()
     def alignments(
