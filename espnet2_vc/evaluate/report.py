@@ -75,12 +75,12 @@ def summarize(values: Iterable[float], ci: str = "t") -> dict[str, float]:
     n = len(x)
     mean = float(x.mean()) if n else math.nan
     std = float(x.std(ddof=1)) if n >= 2 else math.nan
+    if ci not in ("t", "bootstrap"):
+        raise ValueError(f"ci must be 't' or 'bootstrap': {ci}")
     if ci == "bootstrap" and n >= 2:
         means = x[np.random.default_rng(0).integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))].mean(axis=1)
         low, high = (float(v) for v in np.percentile(means, [2.5, 97.5]))
         return {"mean": mean, "std": std, "ci95_low": low, "ci95_high": high, "n": n}
-    if ci not in ("t", "bootstrap"):
-        raise ValueError(f"ci must be 't' or 'bootstrap': {ci}")
     half = float(stats.t.ppf(0.975, n - 1) * std / math.sqrt(n)) if n >= 2 else math.nan
     return {"mean": mean, "std": std, "ci95_low": mean - half, "ci95_high": mean + half, "n": n}
 

@@ -27,8 +27,8 @@ from espnet2_vc.tasks.registries import (
     tgt_normalize_choices,
     tts_choices,
 )
-from espnet2_vc.utils.checkpoint import load_weights
-from espnet2_vc.utils.config import check_conf_keys, check_mel_settings, chosen_class, class_defaults, load_saved_args
+from espnet2_vc.utils.checkpoint import model_from_file
+from espnet2_vc.utils.config import check_conf_keys, check_mel_settings, chosen_class, class_defaults
 from espnet2_vc.vc.compile import CompileSettings
 from espnet2_vc.vc.espnet_model import ESPnetVCModel
 
@@ -136,9 +136,4 @@ def vc_model_from_file(
 
     Unlike espnet's default this never loads partially: a missing or unexpected parameter is an error.
     """
-    args = load_saved_args(config_file, model_file)
-    args.collect_stats = False
-    model = build_vc_model(args).to(device)
-    if model_file is not None:
-        load_weights(model, model_file, device)
-    return model, args
+    return model_from_file(build_vc_model, config_file, model_file, device, collect_stats=False)

@@ -77,7 +77,7 @@ class VocoderTask(AbsTask):
         cls, args: argparse.Namespace, train: bool
     ) -> Optional[Callable[[str, Dict[str, np.ndarray]], Dict[str, np.ndarray]]]:
         """Check each utterance's GTA feats against its waveform (frames = 1 + samples // hop)."""
-        mel = cls.resolve_mel(args)
+        mel = resolve_mel(args)
         return UtteranceCheck(int(mel["hop_length"]), int(mel["n_mels"]))
 
     @classmethod
@@ -97,11 +97,6 @@ class VocoderTask(AbsTask):
         check_registry_confs(config, cls.class_choices_list)
         check_conf_keys(HiFiGANVocoderModel, config.get("model_conf") or {}, "model")
         return config
-
-    @classmethod
-    def resolve_mel(cls, args: argparse.Namespace) -> Dict[str, Any]:
-        """The mel settings (:func:`espnet2_vc.tasks.vocoder_model.resolve_mel`)."""
-        return resolve_mel(args)
 
     @classmethod
     def build_model(cls, args: argparse.Namespace) -> HiFiGANVocoderModel:
@@ -127,7 +122,7 @@ class VocoderTask(AbsTask):
         ``--init_param`` was trained on the same mels and fits the model strictly. (The mel settings and the
         upsampling are checked by :meth:`build_model`, which espnet runs before training too.)
         """
-        mel = cls.resolve_mel(args)
+        mel = resolve_mel(args)
         check = UtteranceCheck(int(mel["hop_length"]), int(mel["n_mels"]))
         for mode in ("train", "valid"):
             triples = getattr(args, f"{mode}_data_path_and_name_and_type", None) or []

@@ -27,8 +27,8 @@ from espnet2.gan_tts.hifigan.loss import (
 from espnet2.train.class_choices import ClassChoices
 from typeguard import typechecked
 
-from espnet2_vc.utils.checkpoint import load_weights
-from espnet2_vc.utils.config import check_conf_keys, chosen_class, class_defaults, load_saved_args, mel_config
+from espnet2_vc.utils.checkpoint import model_from_file
+from espnet2_vc.utils.config import check_conf_keys, chosen_class, class_defaults, mel_config
 from espnet2_vc.vocoder.checks import MEL_LOSS_KEYS, check_upsampling, fill_mel_conf, mel_differences
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
 from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
@@ -129,10 +129,6 @@ def vocoder_model_from_file(
     device: str = "cpu",
 ) -> Tuple[HiFiGANVocoderModel, argparse.Namespace]:
     """Rebuild from ``exp/<voc>/config.yaml`` (its saved ``mel``) and load the weights strictly."""
-    args = load_saved_args(config_file, model_file)
-    args.vc_config = None  # the saved mel settings rebuild the model, wherever the VC config went
-    model = build_vocoder_model(args).to(device)
-    if model_file is not None:
-        load_weights(model, model_file, device)
-    return model, args
+    # vc_config=None: the saved mel settings rebuild the model, wherever the VC config went.
+    return model_from_file(build_vocoder_model, config_file, model_file, device, vc_config=None)
 

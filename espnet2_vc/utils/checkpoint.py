@@ -4,9 +4,11 @@ import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Tuple, Union
 
 import torch
+
+from espnet2_vc.utils.config import load_saved_args
 
 
 def read_state_dict(path: Union[str, Path], device: str = "cpu") -> Dict[str, torch.Tensor]:
@@ -42,6 +44,28 @@ def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "
         ) from err
     n_params = sum(v.numel() for v in state.values())
     logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}")
+
+
+def model_from_file(
+    build: Callable[[Any], torch.nn.Module],
+    config_file: Optional[Union[str, Path]],
+    model_file: Optional[Union[str, Path]],
+    device: str = "cpu",
+    **settings: Any,
+) -> Tuple[torch.nn.Module, Any]:
+    """``build(args)`` on the options saved in ``config_file`` (default: beside ``model_file``), with ``settings``
+    set on them first, moved to ``device``, and ``model_file`` loaded strictly (:func:`load_weights`).
+
+    Returns:
+        The model and the options it was built from (completed by ``build``).
+    """
+    args = load_saved_args(config_file, model_file)
+    for key, value in settings.items():
+        setattr(args, key, value)
+    model = build(args).to(device)
+    if model_file is not None:
+        load_weights(model, model_file, device)
+    return model, args
 
 
 @contextlib.contextmanager

@@ -161,9 +161,14 @@ def sampling_rate(config: Union[str, Path, Dict[str, Any]]) -> int:
     fs = (config.get("feats_extract_conf") or {}).get("fs")
     if fs is None or config.get("feats_extract", "fbank") != "fbank":
         return int(mel_config(config)["fs"])
-    if isinstance(fs, bool) or not isinstance(fs, int) or fs <= 0:
-        raise ValueError(f"feats_extract_conf fs must be a positive integer (Hz), got {fs!r}")
+    check_positive_int("fs", fs)
     return fs
+
+
+def check_positive_int(key: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``feats_extract_conf.<key>`` is a positive integer (a bool is not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"feats_extract_conf.{key} must be a positive integer, not {value!r}")
 
 
 def check_mel_settings(mel: Dict[str, Any]) -> None:
@@ -173,9 +178,7 @@ def check_mel_settings(mel: Dict[str, Any]) -> None:
     at most ``n_fft``; ``0 <= fmin < fmax <= fs / 2`` (``fmax`` None: ``fs / 2``).
     """
     for key in ("fs", "n_fft", "hop_length", "n_mels"):
-        value = mel.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"feats_extract_conf.{key} must be a positive integer, not {value!r}")
+        check_positive_int(key, mel.get(key))
     win = mel.get("win_length") or mel["n_fft"]
     if isinstance(win, bool) or not isinstance(win, int) or not 0 < win <= mel["n_fft"]:
         raise ValueError(f"feats_extract_conf.win_length {win!r} must be a positive integer <= n_fft {mel['n_fft']}")
