@@ -1,6 +1,8 @@
 """Test-wide settings: one thread per process (CI has 2 cores) and shared fixtures."""
 
 import os
+import shutil
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -10,6 +12,7 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_ARCTIC = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "arctic")
 
 
@@ -62,3 +65,21 @@ def tiny_pack(tiny_exp):
     vc_pack.main(["--train_config", str(tiny_exp / "config.yaml"), "--model_file",
                   str(tiny_exp / "valid.loss.best.pth"), "--outpath", str(out), "--results_md", str(results)])
     return out
+
+
+@pytest.fixture(scope="session")
+def recipe_copy():
+    """``make(root, corpus="mini_flite")``: a copy of ``egs/<corpus>/vc1`` in ``root`` whose shared parts link to
+    egs/TEMPLATE (its outputs stay in ``root``)."""
+    template = ROOT / "egs" / "TEMPLATE" / "vc1"
+
+    def make(root: Path, corpus: str = "mini_flite") -> Path:
+        recipe = root / "egs" / corpus / "vc1"
+        recipe.mkdir(parents=True)
+        for name in ("vc.sh", "path.sh", "scripts", "utils"):
+            (recipe / name).symlink_to(template / name)
+        for name in ("local", "conf"):
+            shutil.copytree(ROOT / "egs" / corpus / "vc1" / name, recipe / name)
+        return recipe
+
+    return make

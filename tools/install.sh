@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the recipes need: tools/venv (Python 3.11, torch, espnet, espnet2_vc in editable mode)
-# and the Debian packages flite, sox, shellcheck and chromium. Safe to re-run: a finished step is skipped.
+# and the Debian packages flite, sox, shellcheck, chromium, and slurm-wlm + munge (the single-node Slurm of the
+# --cmd slurm test, tools/local_slurm.sh). Safe to re-run: a finished step is skipped.
 #
 # Usage: tools/install.sh   (from anywhere; PYTHON=python3.11 and TORCH_INDEX_URL=<a torch wheel index> may be set)
 set -euo pipefail
@@ -14,8 +15,10 @@ log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (install.sh) $*"; }
 
 # 1. Debian packages, only when one is missing.
 missing=()
-for pkg in flite sox shellcheck chromium; do  # chromium: the samples-page test (headless)
-    command -v "${pkg}" > /dev/null || missing+=("${pkg}")
+# command:package; chromium: the samples-page test (headless); Slurm: the --cmd slurm test (doc/scale.md)
+for pair in flite:flite sox:sox shellcheck:shellcheck chromium:chromium slurmctld:slurm-wlm slurmd:slurm-wlm \
+    sbatch:slurm-wlm munged:munge; do
+    command -v "${pair%%:*}" > /dev/null || [[ " ${missing[*]} " == *" ${pair#*:} "* ]] || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=()
@@ -24,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     "${sudo[@]}" apt-get update
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y "${missing[@]}"
 else
-    log "flite, sox, shellcheck and chromium are present; apt skipped"
+    log "flite, sox, shellcheck, chromium and Slurm are present; apt skipped"
 fi
 
 # 2. The virtual environment.

@@ -4,7 +4,6 @@
 from typing import List, Optional
 
 from espnet2_vc.tasks.vc import VCTask
-from espnet2_vc.utils.checkpoint import atomic_saves
 
 
 def get_parser():
@@ -18,8 +17,7 @@ def main(cmd: Optional[List[str]] = None) -> None:
     Example:
         python -m espnet2_vc.bin.vc_train --print_config --tts nars2s --tts_conf reduction_factor=3
     """
-    with atomic_saves():  # a kill during a checkpoint save leaves the previous one
-        VCTask.main(cmd=cmd)
+    VCTask.main(cmd=cmd)  # checkpoints saved atomically (main_worker: every process, spawned ones too)
 
 
 if __name__ == "__main__":

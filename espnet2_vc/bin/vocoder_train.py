@@ -4,7 +4,6 @@
 from typing import List, Optional
 
 from espnet2_vc.tasks.vocoder import VocoderTask
-from espnet2_vc.utils.checkpoint import atomic_saves
 
 
 def get_parser():
@@ -22,8 +21,7 @@ def main(cmd: Optional[List[str]] = None) -> None:
         # fine-tuning on GTA mels: the same, plus --init_param exp/voc_gt/<ckpt>.pth and
         #     --train_data_path_and_name_and_type <gta>/denorm/feats.scp,feats,kaldi_ark
     """
-    with atomic_saves():  # a kill during a checkpoint save leaves the previous one
-        VocoderTask.main(cmd=cmd)
+    VocoderTask.main(cmd=cmd)  # checkpoints saved atomically (main_worker: every process, spawned ones too)
 
 
 if __name__ == "__main__":

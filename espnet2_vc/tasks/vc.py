@@ -18,6 +18,7 @@ from espnet2_vc.tasks.registries import class_choices_list
 from espnet2_vc.tasks.tracking import wandb_runs
 from espnet2_vc.tasks.trainer import VCTrainer
 from espnet2_vc.tasks.vc_model import build_vc_model, vc_model_from_file
+from espnet2_vc.utils.checkpoint import atomic_saves
 from espnet2_vc.utils.config import check_registry_confs
 from espnet2_vc.utils.pretrained import reported_init_param
 from espnet2_vc.vc.compile import CompileSettings
@@ -99,8 +100,9 @@ class VCTask(AbsTask):
     @typechecked
     def main_worker(cls, args: argparse.Namespace) -> None:
         """espnet's training, with ``--init_param`` read from an exp dir, a zip or a checkpoint and reported
-        (:mod:`espnet2_vc.utils.pretrained`), and wandb runs named and resumed (:mod:`espnet2_vc.tasks.tracking`)."""
-        with reported_init_param(), wandb_runs(args):
+        (:mod:`espnet2_vc.utils.pretrained`), wandb runs named and resumed (:mod:`espnet2_vc.tasks.tracking`), and
+        checkpoints saved atomically. It runs in every training process (espnet spawns one per GPU)."""
+        with atomic_saves(), reported_init_param(), wandb_runs(args):
             super().main_worker(args)
 
     @classmethod

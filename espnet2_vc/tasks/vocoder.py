@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from espnet2.tasks.abs_task import AbsTask, optim_classes
 from espnet2.train.collate_fn import CommonCollateFn
+from espnet2.train.distributed_utils import get_rank, get_world_size
 from espnet2.train.gan_trainer import GANTrainer
 from espnet2.utils.get_default_kwargs import get_default_kwargs
 from espnet2.utils.nested_dict_action import NestedDictAction
@@ -30,7 +31,7 @@ from espnet2_vc.tasks.vocoder_model import (
     resolve_mel,
     vocoder_model_from_file,
 )
-from espnet2_vc.utils.checkpoint import load_weights
+from espnet2_vc.utils.checkpoint import atomic_saves, load_weights
 from espnet2_vc.utils.config import check_conf_keys, check_registry_confs, load_config
 from espnet2_vc.vocoder.checks import UtteranceCheck, check_first_feats, check_saved_mel, check_wav_peaks
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
@@ -143,12 +144,23 @@ class VocoderTask(AbsTask):
     @classmethod
     @typechecked
     def main_worker(cls, args: argparse.Namespace) -> None:
-        """Run the checks, then espnet's training loop."""
-        # espnet's own format, set before the checks log anything (the first logging call would fix it).
-        logging.basicConfig(level=args.log_level, format=f"[{os.uname()[1].split('.')[0]}] %(asctime)s "
+        """Run the checks (on every rank: bad data stops them all), then espnet's training loop.
+
+        Under DDP the generator gets no gradient in the discriminator's turn, so ``--unused_parameters`` is on.
+        """
+        # espnet's format and rank rule (rank > 0 logs errors only), set before the checks log anything: the
+        # first logging call would fix it.
+        rank = get_rank(args.dist_rank, args.dist_launcher) if args.distributed else None
+        tag = "" if rank is None else f":{rank}/{get_world_size(args.dist_world_size, args.dist_launcher)}"
+        logging.basicConfig(level=args.log_level if not rank else "ERROR",
+                            format=f"[{os.uname()[1].split('.')[0]}{tag}] %(asctime)s "
                             "(%(module)s:%(lineno)d) %(levelname)s: %(message)s")  # fmt: skip
+        if args.distributed and not args.unused_parameters:
+            logging.info("DDP: --unused_parameters true (each GAN turn leaves the other network without gradients)")
+            args.unused_parameters = True
         cls.check_before_training(args)
-        super().main_worker(args)
+        with atomic_saves():  # in every training process (espnet spawns one per GPU)
+            super().main_worker(args)
 
     @classmethod
     def build_model_from_file(

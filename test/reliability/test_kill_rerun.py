@@ -11,7 +11,6 @@ for this file).
 import hashlib
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +21,6 @@ from typing import Callable, Dict, Iterator, List
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-MINI = ROOT / "egs" / "mini_flite" / "vc1"
-TEMPLATE = ROOT / "egs" / "TEMPLATE" / "vc1"
 EXP = "exp/vc_train_debug"
 DECODE = f"{EXP}/decode_valid.loss.ave_voc_vocoder_debug_gta"  # decoded with stage 6's vocoder
 VOC = "exp/voc_vocoder_debug"  # stage 6's ground-truth (_gt) and fine-tuned (_gta) vocoders
@@ -36,17 +32,6 @@ ARGS = ["--train_config", "conf/train_debug.yaml", "--db_root", "downloads/mini_
         "--eval_args", "--metrics mcd,f0,duration"]  # fmt: skip
 
 pytestmark = pytest.mark.skipif(not os.environ.get("ESPNET2_VC_SLOW"), reason="~4 min; set ESPNET2_VC_SLOW=1")
-
-
-def make_recipe(root: Path) -> Path:
-    """A copy of egs/mini_flite/vc1 whose shared parts link to TEMPLATE (its outputs stay in ``root``)."""
-    recipe = root / "egs" / "mini_flite" / "vc1"
-    recipe.mkdir(parents=True)
-    for name in ("vc.sh", "path.sh", "scripts", "utils"):
-        (recipe / name).symlink_to(TEMPLATE / name)
-    for name in ("local", "conf"):
-        shutil.copytree(MINI / name, recipe / name)
-    return recipe
 
 
 def vc_sh(recipe: Path, stage: int, kill_when: Callable[[], bool] = None) -> subprocess.CompletedProcess:
@@ -116,10 +101,10 @@ def keys(path: Path) -> List[str]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory) -> Iterator[Callable[[], Path]]:
+def reference(tmp_path_factory, recipe_copy) -> Iterator[Callable[[], Path]]:
     """The same tiny recipe run once without interruption, stage by stage, in the background while the killed
     run goes on (the two share the cores: 287 -> 229 s wall here); call the fixture to wait for it."""
-    recipe = make_recipe(tmp_path_factory.mktemp("clean"))
+    recipe = recipe_copy(tmp_path_factory.mktemp("clean"))
     failures: List[str] = []
 
     def run() -> None:
@@ -141,8 +126,9 @@ def reference(tmp_path_factory) -> Iterator[Callable[[], Path]]:
     thread.join()
 
 
-def test_every_stage_killed_half_way_is_redone_cleanly(reference: Callable[[], Path], tmp_path: Path) -> None:
-    recipe = make_recipe(tmp_path)
+def test_every_stage_killed_half_way_is_redone_cleanly(reference: Callable[[], Path], tmp_path: Path,
+                                                      recipe_copy: Callable[[Path], Path]) -> None:
+    recipe = recipe_copy(tmp_path)
     for stage, (pattern, markers) in KILL_POINTS.items():
         killed = vc_sh(recipe, stage, kill_when=first(recipe, *pattern))
         assert killed.returncode == -signal.SIGKILL, killed.stdout[-3000:]

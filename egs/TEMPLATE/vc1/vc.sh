@@ -9,7 +9,10 @@ set -euo pipefail
 stage=1             # first stage to run
 stop_stage=9        # last stage to run
 nj=4                # parallel jobs (stats, durations, decoding, dumping)
-ngpu=1              # GPUs for training (0: CPU)
+ngpu=1              # GPUs per node for training (0: CPU; > 1: DDP, one process per GPU; doc/scale.md)
+num_nodes=1         # nodes for training (> 1: DDP over them through srun; needs --cmd slurm)
+cmd=local           # where the jobs run: local (this machine) or slurm (sbatch/srun with --slurm_conf)
+slurm_conf=conf/slurm.conf # --cmd slurm: partitions, memory and GPU options (Kaldi/ESPnet format)
 train_nthreads=0    # CPU threads of a training (stages 5 and 6; 0: every core); data jobs keep one each
 gpu_inference=false # decode on a GPU (one per job) instead of the CPU
 force=false         # redo the stages in range even when their .done marker says they are up to date
@@ -105,6 +108,8 @@ all_sets=$(echo "${train_set} ${valid_set} ${test_sets}" | tr ' ' '\n' | awk 'NF
 if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
     use_sids=$(uses_sids "${python}" "${train_config}")
 fi
+_cmd_opts=(--cmd "${cmd}" --slurm_conf "${slurm_conf}")  # the job backend of scripts/*.sh
+[ "${cmd}" = local ] || [ "${cmd}" = slurm ] || { log "Error: --cmd must be local or slurm, not '${cmd}'"; exit 2; }
 
 decode_model() {  # the checkpoint of stages 6, 7 and 9; the default needs a finished training
     if [ "${inference_model}" = valid.loss.ave.pth ] && [ ! -f "${vc_exp}/.done" ]; then
@@ -158,7 +163,7 @@ print(T.from_config(sys.argv[1]))' "${train_config}")
         _opts+=(${dump_opts})
         _sig="${_opts[*]} ${fs} ${_trim} $(signature "${_inputs[@]}")"
         is_done "${_out}" "${_sig}" && continue
-        run_logged "${dumpdir}/raw/log/dump.${dset}.log" \
+        job_logged --num_threads "${nj}" "${dumpdir}/raw/log/dump.${dset}.log" \
             "${python}" -m espnet2_vc.bin.vc_dump --data_dir "data/${dset}" --output_dir "${_out}" --nj "${nj}" \
             --fs "${fs}" "${_opts[@]}"
         log "${dset}: kept $(wc -l < "${_out}/wav.scp"), dropped $(wc -l < "${_out}/dropped") (see ${_out}/dropped)"
@@ -181,7 +186,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
         split_keys "${_valid_dir}/wav.scp" "${_nj}" "${_logdir}" valid
         log "${_nj} jobs; logs: ${_logdir}/stats.*.log"
         # shellcheck disable=SC2046,SC2086
-        utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/stats.JOB.log" \
+        cmd_jobs JOB=1:"${_nj}" "${_logdir}/stats.JOB.log" \
             "${python}" -m espnet2_vc.bin.vc_train --collect_stats true --config "${train_config}" --ngpu 0 \
             --train_data_path_and_name_and_type "${_train_dir}/wav.scp,src_speech,sound" \
             --train_data_path_and_name_and_type "${_train_dir}/tgt_wav.scp,tgt_speech,sound" \
@@ -210,12 +215,13 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
         scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
             --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
             --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
-            --force "${force}" --train_args "${teacher_args}" --python "${python}"
+            --force "${force}" --train_args "${teacher_args}" --python "${python}" --num_nodes "${num_nodes}" \
+            "${_cmd_opts[@]}"
     fi
     scripts/durations.sh --method "${duration_method}" --sets "${all_sets}" --durdir "${durdir}" \
         --dumpdir "${dumpdir}" --vc_stats_dir "${vc_stats_dir}" --nj "${nj}" --use_sids "${use_sids}" \
         --durations_opts "${durations_opts}" --teacher_exp "${teacher_exp}" \
-        ${teacher_model:+--teacher_model "${teacher_model}"} --force "${force}" --python "${python}"
+        ${teacher_model:+--teacher_model "${teacher_model}"} --force "${force}" --python "${python}" "${_cmd_opts[@]}"
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
@@ -272,8 +278,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
         done
         # shellcheck disable=SC2046,SC2086
-        train_logged "${vc_exp}" "${train_nthreads}" "the VC model" \
-            espnet2_vc.bin.vc_train --config "${train_config}" --ngpu "${ngpu}" "${_opts[@]}" \
+        train_logged "${vc_exp}" "${train_nthreads}" "${ngpu}" "the VC model" \
+            espnet2_vc.bin.vc_train --config "${train_config}" "${_opts[@]}" \
             $(sid_data train_data_path_and_name_and_type "${_train_dir}") \
             $(sid_data valid_data_path_and_name_and_type "${_valid_dir}") ${train_args}
         mark_done "${vc_exp}" "${_sig}"
@@ -289,7 +295,9 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         scripts/vocoder.sh --vc_exp "${vc_exp}" --vc_model "$(basename "${_model}")" \
             --vocoder_config "${vocoder_config}" --train_set "${train_set}" --valid_set "${valid_set}" \
             --dumpdir "${dumpdir}" --durdir "${durdir}" --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" \
-            --train_nthreads "${train_nthreads}" --gpu_inference "${gpu_inference}" --use_sids "${use_sids}" --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}"
+            --train_nthreads "${train_nthreads}" --gpu_inference "${gpu_inference}" --use_sids "${use_sids}" \
+            --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}" \
+            --num_nodes "${num_nodes}" "${_cmd_opts[@]}"
     fi
 fi
 
@@ -302,7 +310,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         --decode_dir "${vc_exp}/decode_${inference_tag}" --dumpdir "${dumpdir}" --durdir "${durdir}" \
         --vocoder_model "${vocoder_model}" --teacher_forcing "${teacher_forcing}" \
         --inference_config "${inference_config}" --inference_args "${inference_args}" --nj "${nj}" --ngpu "${_ngpu}" \
-        --use_sids "${use_sids}" --force "${force}" --python "${python}"
+        --use_sids "${use_sids}" --force "${force}" --python "${python}" "${_cmd_opts[@]}"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
@@ -320,7 +328,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         [ ! -f "${_dir}/analysis/wav.scp" ] || _opts+=(--analysis_scp "${_dir}/analysis/wav.scp")
         rm -rf "${_out}"
         # shellcheck disable=SC2086
-        run_logged "${_out}/evaluate.log" "${python}" -m espnet2_vc.bin.vc_evaluate "${_opts[@]}" \
+        job_logged --num_threads "${nj}" "${_out}/evaluate.log" "${python}" -m espnet2_vc.bin.vc_evaluate "${_opts[@]}" \
             --output_dir "${_out}" --nj "${nj}" --no_progress ${eval_args}
         mark_done "${_out}" "${_sig}"
         log "${dset}: ${_out}/results.md; samples page ${_out}/index.html"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Helpers shared by vc.sh and scripts/*.sh; sourced, never run. They read the caller's ${force}, ${python} and
-# ${use_sids}.
-# shellcheck disable=SC2154  # ${force}, ${python} and ${use_sids} are options of the sourcing script
+# Helpers shared by vc.sh and scripts/*.sh; sourced, never run. They read the caller's ${force}, ${python},
+# ${use_sids} and, for the jobs, ${cmd}, ${slurm_conf} and ${num_nodes} (doc/scale.md).
+# shellcheck disable=SC2154  # these are options of the sourcing script
 
 log() {  # timestamped, with the caller's file:line:function
     local fname=${BASH_SOURCE[1]##*/}
@@ -65,12 +65,43 @@ refuse_other_settings() {  # refuse_other_settings DIR SETTINGS HINT: a model DI
         exit 1
     fi
 }
-train_logged() {  # train_logged DIR NTHREADS WHAT MODULE ARGS...: ${python} -m MODULE training into DIR (resumed)
-    local out=$1 nthreads=$2 what=$3 module=$4
-    shift 4
-    log "Training ${what} with ${nthreads} threads; follow it with: tail -f ${out}/train.log (an interrupted run resumes)"
-    run_logged "${out}/train.log" env OMP_NUM_THREADS="${nthreads}" \
-        "${python}" -m "${module}" --output_dir "${out}" --resume true "$@"
+cmd_jobs() {  # cmd_jobs [--gpu N --num_threads N ...] [JOB=1:N] LOG command...: jobs through --cmd
+    case "${cmd}" in
+        local) utils/run_jobs.sh "$@" ;;
+        slurm) utils/slurm_jobs.sh --config "${slurm_conf}" "$@" ;;
+        *) log "Error: --cmd must be local or slurm, not '${cmd}'"; exit 2 ;;
+    esac
+}
+job_logged() {  # job_logged [job options] LOG command...: run_logged, as one job through --cmd slurm
+    local opts=()
+    while [[ "$1" == --* ]]; do opts+=("$1" "$2"); shift 2; done
+    if [ "${cmd}" = local ]; then
+        run_logged "$@"
+        return
+    fi
+    log "${*:2} (log: $1; through Slurm)"
+    cmd_jobs "${opts[@]}" "$@" || { log "Error: failed; see $1"; exit 1; }
+}
+train_logged() {  # train_logged DIR NTHREADS NGPU WHAT MODULE ARGS...: ${python} -m MODULE training into DIR (resumed)
+    # on NGPU GPUs per node (DDP over them when > 1) and ${num_nodes} nodes (through srun, --cmd slurm only).
+    local out=$1 nthreads=$2 ngpu=$3 what=$4 module=$5 dist=() job=()
+    shift 5
+    if [ "${num_nodes}" -gt 1 ]; then  # espnet's Slurm launcher: one task per node, each spawning NGPU ranks
+        [ "${cmd}" = slurm ] || { log "Error: --num_nodes ${num_nodes} needs --cmd slurm"; exit 2; }
+        mkdir -p "${out}"
+        rm -f "${out}"/.dist_init.*  # the rendezvous file must be new
+        dist=(--multiprocessing_distributed true --dist_launcher slurm
+            --dist_init_method "file://$(cd "${out}" && pwd)/.dist_init.${RANDOM}${RANDOM}")
+        [ "${ngpu}" -gt 0 ] || dist+=(--dist_backend gloo)
+        job=(srun --export=ALL --kill-on-bad-exit=1)
+    elif [ "${ngpu}" -gt 1 ]; then  # one process per GPU (espnet spawns them), not DataParallel
+        dist=(--multiprocessing_distributed true)
+    fi
+    log "Training ${what} with ${nthreads} threads, ${ngpu} GPUs x ${num_nodes} nodes; follow it with:" \
+        "tail -f ${out}/train.log (an interrupted run resumes)"
+    job_logged --gpu "${ngpu}" --num_threads "${nthreads}" --num_nodes "${num_nodes}" "${out}/train.log" \
+        "${job[@]}" env OMP_NUM_THREADS="${nthreads}" "${python}" -m "${module}" --output_dir "${out}" --resume true \
+        --ngpu "${ngpu}" "${dist[@]}" "$@"
 }
 uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_conf.spks > 1, else "false"
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}

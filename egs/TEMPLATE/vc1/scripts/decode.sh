@@ -25,6 +25,8 @@ nj=4                  # parallel jobs per set
 ngpu=0                # 1: decode on a GPU (one per job)
 use_sids=false        # many-to-many: the speaker ids of each pair
 force=false           # redo sets whose .done marker says they are up to date
+cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
+slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
 python=""             # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"
@@ -76,7 +78,7 @@ for dset in ${sets}; do
         split_keys "${_logdir}/keys.scp" "${_nj}" "${_logdir}" keys
         log "${dset}: ${_nj} jobs; logs: ${_logdir}/inference.*.log"
         # shellcheck disable=SC2086
-        utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/inference.JOB.log" \
+        cmd_jobs --gpu "${ngpu}" JOB=1:"${_nj}" "${_logdir}/inference.JOB.log" \
             "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${ngpu}" --train_config "${vc_exp}/config.yaml" \
             --model_file "${model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
             "${_opts[@]}" ${inference_args}
@@ -84,7 +86,7 @@ for dset in ${sets}; do
         # Analysis-synthesis: the target's own mels through the same vocoder (the vocoder's share of the error).
         _voc=(--vocoder griffin_lim)
         [ "${vocoder_model}" = none ] || _voc=(--vocoder "${_vname}" --model_file "${vocoder_model}")
-        run_logged "${_dir}/analysis/vocode.log" "${python}" -m espnet2_vc.bin.vocoder_inference \
+        job_logged --gpu "${ngpu}" "${_dir}/analysis/vocode.log" "${python}" -m espnet2_vc.bin.vocoder_inference \
             --vc_config "${vc_exp}/config.yaml" --wav_scp "${_data}/tgt_wav.scp" --output_dir "${_dir}/analysis" \
             --ngpu "${ngpu}" "${_voc[@]}"
         log "${dset}: $(wc -l < "${_dir}/denorm/feats.scp") converted utterances in ${_dir}/"

@@ -22,6 +22,8 @@ durations_opts=""     # more options for espnet2_vc.bin.extract_durations, e.g. 
 teacher_exp=""        # --method teacher: the trained teacher's folder (scripts/teacher.sh --teacher_exp)
 teacher_model=latest.pth # its checkpoint: attention sharpens to the end, while the valid loss (stop token) rises
 force=false           # redo sets whose .done marker says they are up to date
+cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
+slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
 python=""             # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"
@@ -53,7 +55,7 @@ for dset in ${sets}; do
     [ "${use_sids}" = false ] || _sids=(--utt2src_sid "${dumpdir}/raw/${dset}/utt2src_sid" --utt2tgt_sid "${dumpdir}/raw/${dset}/utt2tgt_sid")
     {  # the sets run side by side: Python's start-up is a large part of each
         # shellcheck disable=SC2086
-        run_logged "${durdir}/log/durations.${dset}.log" \
+        job_logged --num_threads "${nj}" "${durdir}/log/durations.${dset}.log" \
             "${python}" -m espnet2_vc.bin.extract_durations --vc_config "${vc_stats_dir}/config.yaml" \
             --src_scp "${dumpdir}/raw/${dset}/wav.scp" --tgt_scp "${dumpdir}/raw/${dset}/tgt_wav.scp" \
             --output_dir "${_out}" --nj "${nj}" "${_method[@]}" "${_sids[@]}" ${durations_opts}

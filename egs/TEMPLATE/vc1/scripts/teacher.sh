@@ -22,6 +22,9 @@ train_nthreads=0      # CPU threads (0: every core)
 train_args=""         # more options for the teacher's vc_train, e.g. "--max_epoch 10"
 use_sids=false        # pass speaker ids (many-to-many)
 force=false           # retrain even when .done says it is up to date
+num_nodes=1           # nodes for training (> 1: through srun; --cmd slurm)
+cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
+slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
 python=""            # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"
@@ -59,7 +62,7 @@ for split in train valid; do
     fi
 done
 # shellcheck disable=SC2086
-train_logged "${teacher_exp}" "${train_nthreads}" "the duration teacher" \
-    espnet2_vc.bin.vc_train --config "${teacher_exp}/train_config.yaml" --ngpu "${ngpu}" \
+train_logged "${teacher_exp}" "${train_nthreads}" "${ngpu}" "the duration teacher" \
+    espnet2_vc.bin.vc_train --config "${teacher_exp}/train_config.yaml" \
     "${_opts[@]}" ${train_args}
 mark_done "${teacher_exp}" "${_sig}"

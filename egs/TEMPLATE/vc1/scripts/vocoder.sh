@@ -37,6 +37,9 @@ train_args=""             # extra options for both trainings, e.g. "--batch_size
 finetune_args=""          # extra options for fine-tuning only, e.g. "--max_epoch 20"
 use_sids=auto             # speaker ids for GTA decoding: auto = when the VC config sets tts_conf.spks > 1
 force=false               # redo steps whose .done marker says they are up to date
+num_nodes=1               # nodes for training (> 1: through srun; --cmd slurm)
+cmd=local                 # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
+slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
 python=""                 # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,13p' "$0")
@@ -83,9 +86,9 @@ train_vocoder() {  # train_vocoder OUT_DIR SIGNATURE KEYS_TRAIN KEYS_VALID [opti
             --"${split}"_shape_file "${out}/shape/${split}_speech_shape")
     done
     # shellcheck disable=SC2086
-    train_logged "${out}" "${train_nthreads}" "the vocoder" \
+    train_logged "${out}" "${train_nthreads}" "${ngpu}" "the vocoder" \
         espnet2_vc.bin.vocoder_train --config "${vocoder_config}" --vc_config "${vc_config}" \
-        --ngpu "${ngpu}" "${opts[@]}" "$@" ${train_args}
+        "${opts[@]}" "$@" ${train_args}
     mark_done "${out}" "${sig}"
 }
 
@@ -124,7 +127,7 @@ if [ "${step}" -le 2 ] && [ "${stop_step}" -ge 2 ]; then
         done
         _opts+=(--data_path_and_name_and_type "${_dur},durations,text_int")
         log "${dset}: ${_nj} jobs; logs: ${_logdir}/gta.*.log"
-        utils/run_jobs.sh JOB=1:"${_nj}" "${_logdir}/gta.JOB.log" \
+        cmd_jobs --gpu "${_ngpu}" JOB=1:"${_nj}" "${_logdir}/gta.JOB.log" \
             "${python}" -m espnet2_vc.bin.vc_inference --ngpu "${_ngpu}" --train_config "${vc_exp}/config.yaml" \
             --model_file "${_vc_model}" --key_file "${_logdir}/keys.JOB.scp" --output_dir "${_logdir}/output.JOB" \
             --use_teacher_forcing true --vocoder none "${_opts[@]}"
