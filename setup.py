@@ -35,6 +35,10 @@ setup(
     python_requires=">=3.10,<3.12",
     install_requires=install_requires,
     # wandb: --use_wandb true (tools/install.sh installs it; the tests run it offline)
-    extras_require={"test": ["pytest>=8", "ruff>=0.6", "hypothesis>=6.100", "wandb>=0.17"], "wandb": ["wandb>=0.17"]},
+    # pytest-xdist: the tests run one worker per core (pytest.ini)
+    extras_require={
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "ruff>=0.6", "hypothesis>=6.100", "wandb>=0.17"],
+        "wandb": ["wandb>=0.17"],
+    },
     license="Apache-2.0",
 )

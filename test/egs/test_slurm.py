@@ -1,8 +1,9 @@
-"""``vc.sh --cmd slurm`` on a single-node Slurm cluster (slurmctld + slurmd on localhost, tools/local_slurm.sh):
-stages 4 (durations) and 6 (vocoder: ground-truth training, GTA decoding as a job array, fine-tuning) of a tiny
-mini recipe give the outputs of ``--cmd local``, file for file and tensor for tensor; a failing array task is
-named with its log. Needs root and Debian's slurm-wlm and munge (.ci/run installs them); skipped only without
-them. About 2 minutes on 2 cores (the two backends run side by side)."""
+"""``vc.sh --cmd slurm`` on a Slurm cluster on this machine (slurmctld and two slurmd on localhost,
+tools/local_slurm.sh): stages 4 (durations) and 6 (vocoder: ground-truth training, GTA decoding as a job array,
+fine-tuning) of a tiny mini recipe give the outputs of ``--cmd local``, file for file and tensor for tensor;
+``--num_nodes 2`` trains over both nodes (espnet's Slurm launcher, gloo); a failing array task is named with
+its log. Needs root and Debian's slurm-wlm and munge (tools/install.sh installs them); skipped only without
+them. About 2.5 minutes on 2 cores (the two backends run side by side)."""
 
 import contextlib
 import os
@@ -29,12 +30,12 @@ ARGS = ["--train_config", "conf/train_debug.yaml", "--db_root", "downloads/mini_
 
 @pytest.fixture(scope="module")
 def slurm(tmp_path_factory) -> Dict[str, str]:
-    """A Slurm cluster on this machine for the module; the environment that reaches it."""
+    """A two-node Slurm cluster on this machine for the module; the environment that reaches it."""
     missing = [tool for tool in ("slurmctld", "slurmd", "sbatch", "munged") if shutil.which(tool) is None]
     if missing or os.geteuid() != 0:
         pytest.skip(f"needs root and apt-get install slurm-wlm munge (missing: {missing or 'root'})")
     folder = tmp_path_factory.mktemp("slurm")
-    start = subprocess.run([ROOT / "tools" / "local_slurm.sh", "start", folder], capture_output=True, text=True)
+    start = subprocess.run([ROOT / "tools" / "local_slurm.sh", "start", folder, "2"], capture_output=True, text=True)
     assert start.returncode == 0, start.stdout + start.stderr
     yield dict(os.environ, SLURM_CONF=str(folder / "slurm.conf"))
     subprocess.run([ROOT / "tools" / "local_slurm.sh", "stop", folder], check=True)
@@ -75,9 +76,15 @@ def state(path: Path) -> Dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def test_stages_4_and_6_through_slurm_equal_local(slurm, recipe_copy, tmp_path):
-    local = recipe_copy(tmp_path / "local")
-    vc_sh(local, slurm, "--stop_stage", "5")
+@pytest.fixture(scope="module")
+def local(slurm, recipe_copy, tmp_path_factory) -> Path:
+    """The tiny recipe through stage 5 with --cmd local."""
+    recipe = recipe_copy(tmp_path_factory.mktemp("local"))
+    vc_sh(recipe, slurm, "--stop_stage", "5")
+    return recipe
+
+
+def test_stages_4_and_6_through_slurm_equal_local(slurm, local, recipe_copy, tmp_path):
     # The Slurm copy starts from the local stages 1-3 and 5 (stage 5 is then up to date: same durations).
     queued = recipe_copy(tmp_path / "slurm")
     for part in ("downloads", "data", "dump/raw", "exp/vc_stats", "exp/vc_train_debug"):
@@ -104,6 +111,20 @@ def test_stages_4_and_6_through_slurm_equal_local(slurm, recipe_copy, tmp_path):
         ours, theirs = state(queued / exp / "latest.pth"), state(local / exp / "latest.pth")
         assert ours.keys() == theirs.keys()
         assert all(torch.equal(ours[k], theirs[k]) for k in ours), f"{exp}: Slurm and local trainings differ"
+
+
+def test_training_over_two_nodes(slurm, local):
+    """One srun task per node, each a rank (--ngpu 0: gloo); rank 0 alone logs and saves."""
+    out = vc_sh(local, slurm, "--stage", "5", "--stop_stage", "5", "--cmd", "slurm", "--num_nodes", "2",
+                "--train_nthreads", "1", "--tag", "two_nodes")  # fmt: skip
+    assert "0 GPUs x 2 nodes" in out
+    log = (local / "exp/vc_train_two_nodes/train.log").read_text()
+    assert log.startswith("# srun ") and log.rstrip().endswith("with status 0")
+    assert ":0/2] " in log and ":1/2] " not in log  # espnet's rank tag; rank 1 logs errors only
+    assert "[train] 4.0 pairs per batch (min 4, max 4)" in log  # the 8 training pairs, half on each node
+    assert (local / "exp/vc_train_two_nodes/2epoch.pth").exists()
+    jobs = list((local / "exp/vc_train_two_nodes/q").glob("train.sh"))
+    assert jobs and "--nodes 2 --ntasks-per-node 1" in jobs[0].read_text()
 
 
 def test_failed_array_task_is_named_with_its_log(slurm, tmp_path):

@@ -65,7 +65,8 @@ Usage: $0 --train_config <conf.yaml> [options]   (run from egs/<corpus>/vc1/)
 Stages: 1 data prep (local/data.sh)  2 dump audio  3 stats and features  4 durations  5 training
         6 vocoder (HiFi-GAN/Vocos)  7 decoding  8 evaluation  9 pack the model
 Options (default): see the top of $0, e.g. --stage (${stage}) --stop_stage (${stop_stage}) --nj (${nj})
-  --ngpu (${ngpu}) --srcspk --tgtspk --db_root --train_args "..." --inference_args "..." --force true
+  --ngpu (${ngpu}) --num_nodes (${num_nodes}) --cmd (${cmd}: or slurm, see doc/scale.md) --srcspk --tgtspk
+  --db_root --train_args "..." --inference_args "..." --force true
 A finished stage leaves a .done file holding its settings; it is skipped while they are unchanged.
 EOF
 )

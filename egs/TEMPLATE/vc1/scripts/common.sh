@@ -86,11 +86,12 @@ train_logged() {  # train_logged DIR NTHREADS NGPU WHAT MODULE ARGS...: ${python
     # on NGPU GPUs per node (DDP over them when > 1) and ${num_nodes} nodes (through srun, --cmd slurm only).
     local out=$1 nthreads=$2 ngpu=$3 what=$4 module=$5 dist=() job=()
     shift 5
-    if [ "${num_nodes}" -gt 1 ]; then  # espnet's Slurm launcher: one task per node, each spawning NGPU ranks
+    if [ "${num_nodes}" -gt 1 ]; then  # espnet's Slurm launcher: one srun task per node, spawning NGPU ranks
         [ "${cmd}" = slurm ] || { log "Error: --num_nodes ${num_nodes} needs --cmd slurm"; exit 2; }
         mkdir -p "${out}"
         rm -f "${out}"/.dist_init.*  # the rendezvous file must be new
-        dist=(--multiprocessing_distributed true --dist_launcher slurm
+        # With one GPU or none per node each task is a rank itself (SLURM_PROCID); espnet spawns only for more.
+        dist=(--multiprocessing_distributed "$([ "${ngpu}" -gt 1 ] && echo true || echo false)" --dist_launcher slurm
             --dist_init_method "file://$(cd "${out}" && pwd)/.dist_init.${RANDOM}${RANDOM}")
         [ "${ngpu}" -gt 0 ] || dist+=(--dist_backend gloo)
         job=(srun --export=ALL --kill-on-bad-exit=1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run jobs through Slurm, like Kaldi's slurm.pl: the recipe's --cmd slurm. The same command line as
-# utils/run_jobs.sh; JOB=1:N becomes one job array (sbatch --array, waited for), each task running
+# utils/run_jobs.sh; JOB=1:N becomes one job array (sbatch --array --wait), each task running
 # its command through utils/run_jobs.sh in the allocation, so the logs are the same as with --cmd local.
 #
 # Usage: utils/slurm_jobs.sh [--config conf/slurm.conf] [--max_jobs M] [--gpu N] [--num_threads N] [--mem SIZE] \
@@ -90,34 +90,37 @@ if [ "${is_array}" = true ]; then
 fi
 for ((n = first; n <= last; n++)); do rm -f "$(job_log "${n}")"; done  # no earlier run's "status 0"
 
-if ! "${submit[@]}" --parsable "${array[@]}" --output "${out}" "${sbatch_opts[@]}" "${script}" > "${qdir}/${name}.id"; then
-    echo "$0: sbatch refused the job: ${submit[*]} ${sbatch_opts[*]} ${script}" >&2
-    exit 1
-fi
-id=$(cut -d ';' -f 1 "${qdir}/${name}.id")
+# sbatch --wait returns when the job has ended (with any task's failure as its status), but it polls the
+# controller up to 10 s apart; the logs show sooner that every job wrote its status line, and then it is done.
+"${submit[@]}" --wait --parsable "${array[@]}" --output "${out}" "${sbatch_opts[@]}" "${script}" \
+    > "${qdir}/${name}.id" 2> "${qdir}/${name}.sbatch.err" &
+waiter=$!
+job_id() { cut -d ';' -f 1 "${qdir}/${name}.id" 2> /dev/null || true; }
 cancel() {
-    scancel "${id}" || true
-    echo "$0: interrupted; cancelled Slurm job ${id}" >&2
+    local id
+    id=$(job_id)
+    [ -z "${id}" ] || scancel "${id}" || true
+    kill "${waiter}" 2> /dev/null || true
+    echo "$0: interrupted; cancelled Slurm job ${id:-(not submitted yet)}" >&2
     exit 130
 }
 trap cancel INT TERM
-# Wait: every job's log ends with its status line, or Slurm has no task of it left (a task killed before it
-# could write one). The logs are read each second, the queue every 10 (sbatch --wait polls up to 10 s apart).
 ended() {
     local n
     for ((n = first; n <= last; n++)); do
         tail -n 1 "$(job_log "${n}")" 2> /dev/null | grep -q "^# ended at .* with status [0-9]*$" || return 1
     done
 }
-for ((poll = 1; ; poll++)); do
-    ended && break
-    if [ $((poll % 10)) -eq 0 ] && [ -z "$(squeue -h -j "${id}" -o %i 2> /dev/null)" ]; then
-        sleep 2  # the file system may show a task's last line late
-        break
-    fi
-    sleep 1
-done
+while kill -0 "${waiter}" 2> /dev/null && ! ended; do sleep 1; done
+kill "${waiter}" 2> /dev/null || true  # a batch job does not depend on its sbatch: this ends the wait only
+wait "${waiter}" 2> /dev/null || true
 trap - INT TERM
+id=$(job_id)
+if [ -z "${id}" ]; then
+    echo "$0: sbatch refused the job: ${submit[*]} ${sbatch_opts[*]} ${script}" >&2
+    cat "${qdir}/${name}.sbatch.err" >&2
+    exit 1
+fi
 
 slurm_report() {  # slurm_report N: Slurm's own output of task N
     local f=${out//%a/$1}
