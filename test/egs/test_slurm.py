@@ -43,7 +43,8 @@ def slurm(tmp_path_factory) -> Dict[str, str]:
 
 def vc_sh(recipe: Path, env: Dict[str, str], *args: str) -> str:
     env = dict(env, PATH=f"{Path(sys.executable).parent}:{env['PATH']}", OMP_NUM_THREADS="1")
-    proc = subprocess.run(["./vc.sh", *ARGS, *args], cwd=recipe, env=env, capture_output=True, text=True)
+    proc = subprocess.run(["./vc.sh", *ARGS, *args], cwd=recipe, env=env, capture_output=True, text=True,
+                          timeout=900)  # a job the cluster can never run would wait in its queue for ever
     assert proc.returncode == 0, f"vc.sh {' '.join(args)} failed:\n{proc.stdout[-4000:]}{proc.stderr[-2000:]}"
     return proc.stdout
 
@@ -133,7 +134,7 @@ def test_failed_array_task_is_named_with_its_log(slurm, tmp_path):
     jobs = ROOT / "egs" / "TEMPLATE" / "vc1" / "utils" / "slurm_jobs.sh"
     proc = subprocess.run([jobs, "--num_threads", "1", "JOB=1:3", "log/work.JOB.log", "bash", "-c",
                            "echo task JOB; [ JOB != 2 ] || exit 7"], cwd=tmp_path, env=slurm,
-                          capture_output=True, text=True)  # fmt: skip
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 1
     assert "job 2 failed, see log/work.2.log" in proc.stderr and "1 of 3 jobs failed" in proc.stderr
     assert "with status 7" in proc.stderr  # the tail of its log
