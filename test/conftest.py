@@ -3,6 +3,7 @@
 import os
 import shutil
 from pathlib import Path
+from typing import Iterable, Tuple
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
@@ -83,3 +84,34 @@ def recipe_copy():
         return recipe
 
     return make
+
+
+@pytest.fixture(scope="session")
+def write_pairs():
+    """``write(root, pairs, fs, hop, r)``: a tiny parallel data dir from ``(utt, source, target)`` waveforms.
+
+    Writes ``<utt>_src.wav`` / ``<utt>_tgt.wav``, ``wav.scp``, ``tgt_wav.scp``, ``tgt_utt2num_samples`` and
+    ``durations``: each of the ``(1 + len(src) // hop) // r`` reduced source frames gets an even share of the
+    ``ceil((1 + len(tgt) // hop) / r)`` reduced target frames."""
+    import math
+
+    import numpy as np
+    import soundfile as sf
+
+    def write(root: Path, pairs: Iterable[Tuple[str, np.ndarray, np.ndarray]], fs: int, hop: int, r: int) -> None:
+        names = ("wav.scp", "tgt_wav.scp", "tgt_utt2num_samples", "durations")
+        lines = {name: [] for name in names}
+        for utt, x, y in pairs:
+            sf.write(root / f"{utt}_src.wav", x, fs)
+            sf.write(root / f"{utt}_tgt.wav", y, fs)
+            ns, nt = (1 + len(x) // hop) // r, math.ceil((1 + len(y) // hop) / r)
+            d = np.full(ns, nt // ns)
+            d[: nt - d.sum()] += 1
+            lines["wav.scp"].append(f"{utt} {root / f'{utt}_src.wav'}")
+            lines["tgt_wav.scp"].append(f"{utt} {root / f'{utt}_tgt.wav'}")
+            lines["tgt_utt2num_samples"].append(f"{utt} {len(y)}")
+            lines["durations"].append(f"{utt} {' '.join(map(str, d))}")
+        for name in names:
+            (root / name).write_text("".join(f"{line}\n" for line in lines[name]))
+
+    return write

@@ -10,9 +10,7 @@ stage=1             # first stage to run
 stop_stage=9        # last stage to run
 nj=4                # parallel jobs (stats, durations, decoding, dumping)
 ngpu=1              # GPUs per node for training (0: CPU; > 1: DDP, one process per GPU; doc/scale.md)
-num_nodes=1         # nodes for training (> 1: DDP over them through srun; needs --cmd slurm)
-cmd=local           # where the jobs run: local (this machine) or slurm (sbatch/srun with --slurm_conf)
-slurm_conf=conf/slurm.conf # --cmd slurm: partitions, memory and GPU options (Kaldi/ESPnet format)
+# --cmd (local), --slurm_conf (conf/slurm.conf), --num_nodes (1): the job options of scripts/common.sh
 train_nthreads=0    # CPU threads of a training (stages 5 and 6; 0: every core); data jobs keep one each
 gpu_inference=false # decode on a GPU (one per job) instead of the CPU
 force=false         # redo the stages in range even when their .done marker says they are up to date
@@ -109,8 +107,8 @@ all_sets=$(echo "${train_set} ${valid_set} ${test_sets}" | tr ' ' '\n' | awk 'NF
 if [ "${use_sids}" = auto ] && [ -f "${train_config}" ]; then
     use_sids=$(uses_sids "${python}" "${train_config}")
 fi
-_cmd_opts=(--cmd "${cmd}" --slurm_conf "${slurm_conf}")  # the job backend of scripts/*.sh
-[ "${cmd}" = local ] || [ "${cmd}" = slurm ] || { log "Error: --cmd must be local or slurm, not '${cmd}'"; exit 2; }
+_cmd_opts=(--cmd "${cmd}" --slurm_conf "${slurm_conf}" --num_nodes "${num_nodes}")  # the job options of scripts/*.sh
+check_cmd
 
 decode_model() {  # the checkpoint of stages 6, 7 and 9; the default needs a finished training
     if [ "${inference_model}" = valid.loss.ave.pth ] && [ ! -f "${vc_exp}/.done" ]; then
@@ -216,8 +214,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
         scripts/teacher.sh --teacher_config "${teacher_config}" --teacher_exp "${teacher_exp}" \
             --vc_stats_dir "${vc_stats_dir}" --train_set "${train_set}" --valid_set "${valid_set}" \
             --dumpdir "${dumpdir}" --ngpu "${ngpu}" --train_nthreads "${train_nthreads}" --use_sids "${use_sids}" \
-            --force "${force}" --train_args "${teacher_args}" --python "${python}" --num_nodes "${num_nodes}" \
-            "${_cmd_opts[@]}"
+            --force "${force}" --train_args "${teacher_args}" --python "${python}" "${_cmd_opts[@]}"
     fi
     scripts/durations.sh --method "${duration_method}" --sets "${all_sets}" --durdir "${durdir}" \
         --dumpdir "${dumpdir}" --vc_stats_dir "${vc_stats_dir}" --nj "${nj}" --use_sids "${use_sids}" \
@@ -297,8 +294,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             --vocoder_config "${vocoder_config}" --train_set "${train_set}" --valid_set "${valid_set}" \
             --dumpdir "${dumpdir}" --durdir "${durdir}" --expdir "${expdir}" --nj "${nj}" --ngpu "${ngpu}" \
             --train_nthreads "${train_nthreads}" --gpu_inference "${gpu_inference}" --use_sids "${use_sids}" \
-            --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}" \
-            --num_nodes "${num_nodes}" "${_cmd_opts[@]}"
+            --force "${force}" --train_args "${vocoder_args}" --finetune_args "${finetune_args}" "${_cmd_opts[@]}"
     fi
 fi
 

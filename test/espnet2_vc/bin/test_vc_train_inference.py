@@ -1,7 +1,6 @@
 """Train → collect stats → train → ``vc_inference`` on a tiny generated data dir, in one process."""
 
 import logging
-import math
 import re
 from pathlib import Path
 
@@ -27,23 +26,11 @@ def tone(seconds: float, f0: float, seed: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory) -> Path:
+def data_dir(tmp_path_factory, write_pairs) -> Path:
     root = tmp_path_factory.mktemp("data")
-    with open(root / "wav.scp", "w") as src, open(root / "tgt_wav.scp", "w") as tgt, \
-            open(root / "durations", "w") as dur:  # fmt: skip
-        for i in range(4):
-            utt = f"utt{i}"
-            x, y = tone(0.6 + 0.1 * i, 220, i), tone(0.8 + 0.05 * i, 120, 10 + i)
-            sf.write(root / f"{utt}_src.wav", x, FS)
-            sf.write(root / f"{utt}_tgt.wav", y, FS)
-            src.write(f"{utt} {root / f'{utt}_src.wav'}\n")
-            tgt.write(f"{utt} {root / f'{utt}_tgt.wav'}\n")
-            ns, nt = (1 + len(x) // HOP) // R, math.ceil((1 + len(y) // HOP) / R)
-            d = np.full(ns, nt // ns)
-            d[: nt - d.sum()] += 1
-            dur.write(f"{utt} {' '.join(map(str, d))}\n")
-        with open(root / "keys", "w") as keys:
-            keys.write("".join(f"utt{i} 1\n" for i in range(4)))
+    pairs = [(f"utt{i}", tone(0.6 + 0.1 * i, 220, i), tone(0.8 + 0.05 * i, 120, 10 + i)) for i in range(4)]
+    write_pairs(root, pairs, FS, HOP, R)
+    (root / "keys").write_text("".join(f"utt{i} 1\n" for i in range(4)))
     config = dict(
         feats_extract="fbank", feats_extract_conf=dict(fs=FS, n_fft=256, hop_length=HOP, n_mels=20, fmin=0, fmax=4000),
         tts="nars2s", tts_conf=dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, postnet_layers=1,

@@ -1,7 +1,6 @@
 """The vocoder flow in one process on tiny generated data: GTA decoding → ground-truth training → fine-tuning on
 GTA mels → ``vocoder_inference`` and ``vc_inference --vocoder hifigan``; and the refusals before training."""
 
-import math
 from pathlib import Path
 
 import kaldiio
@@ -52,22 +51,10 @@ def write_vc_exp(root: Path, **mel) -> Path:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
+def data(tmp_path_factory, write_pairs) -> Path:
     root = tmp_path_factory.mktemp("voc")
-    files = {name: open(root / name, "w") for name in ("wav.scp", "tgt_wav.scp", "durations", "tgt_utt2num_samples")}
-    for i in range(3):
-        utt, x, y = f"utt{i}", tone(0.5 + 0.1 * i, 220, i), tone(0.6 + 0.07 * i, 120, 10 + i)
-        sf.write(root / f"{utt}_src.wav", x, FS)
-        sf.write(root / f"{utt}_tgt.wav", y, FS)
-        ns, nt = (1 + len(x) // HOP) // R, math.ceil((1 + len(y) // HOP) / R)
-        d = np.full(ns, nt // ns)
-        d[: nt - d.sum()] += 1
-        files["wav.scp"].write(f"{utt} {root / f'{utt}_src.wav'}\n")
-        files["tgt_wav.scp"].write(f"{utt} {root / f'{utt}_tgt.wav'}\n")
-        files["durations"].write(f"{utt} {' '.join(map(str, d))}\n")
-        files["tgt_utt2num_samples"].write(f"{utt} {len(y)}\n")
-    for f in files.values():
-        f.close()
+    pairs = [(f"utt{i}", tone(0.5 + 0.1 * i, 220, i), tone(0.6 + 0.07 * i, 120, 10 + i)) for i in range(3)]
+    write_pairs(root, pairs, FS, HOP, R)
     (root / "vocoder.yaml").write_text(yaml.safe_dump(VOCODER))
     write_vc_exp(root / "vc_exp")
     return root

@@ -18,7 +18,6 @@ from typing import Callable, Dict, List
 
 import numpy as np
 import pytest
-import soundfile as sf
 import torch
 import yaml
 
@@ -49,23 +48,9 @@ def tone(f0: float, seed: int) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> Path:
+def data(tmp_path_factory, write_pairs) -> Path:
     root = tmp_path_factory.mktemp("ddp")
-    names = ("wav.scp", "tgt_wav.scp", "durations", "keys")
-    files = {name: open(root / name, "w") for name in names}
-    for i in range(N):
-        utt, x, y = f"utt{i}", tone(200 + 10 * i, i), tone(120 + 5 * i, 10 + i)
-        sf.write(root / f"{utt}_src.wav", x, FS)
-        sf.write(root / f"{utt}_tgt.wav", y, FS)
-        ns, nt = (1 + len(x) // HOP) // R, math.ceil((1 + len(y) // HOP) / R)
-        d = np.full(ns, nt // ns)
-        d[: nt - d.sum()] += 1
-        files["wav.scp"].write(f"{utt} {root / f'{utt}_src.wav'}\n")
-        files["tgt_wav.scp"].write(f"{utt} {root / f'{utt}_tgt.wav'}\n")
-        files["durations"].write(f"{utt} {' '.join(map(str, d))}\n")
-        files["keys"].write(f"{utt} {len(y)}\n")
-    for f in files.values():
-        f.close()
+    write_pairs(root, [(f"utt{i}", tone(200 + 10 * i, i), tone(120 + 5 * i, 10 + i)) for i in range(N)], FS, HOP, R)
     mel = dict(fs=FS, n_fft=256, hop_length=HOP, n_mels=20, fmin=0, fmax=4000)
     zero = {k: 0.0 for k in ("postnet_dropout_rate", "duration_predictor_dropout_rate", "pitch_predictor_dropout",
                              "pitch_embed_dropout", "energy_predictor_dropout", "energy_embed_dropout")}  # fmt: skip
@@ -105,7 +90,7 @@ def task_args(task: str, data: Path, out: Path) -> List[str]:
             args += [f"--{mode}_data_path_and_name_and_type", f"{data / file},{name},sound"]
         if task == "vc":
             args += [f"--{mode}_data_path_and_name_and_type", f"{data / 'durations'},durations,text_int"]
-        args += [f"--{mode}_shape_file", str(data / "keys")]
+        args += [f"--{mode}_shape_file", str(data / "tgt_utt2num_samples")]
     return args
 
 

@@ -3,6 +3,12 @@
 # ${use_sids} and, for the jobs, ${cmd}, ${slurm_conf} and ${num_nodes} (doc/scale.md).
 # shellcheck disable=SC2154  # these are options of the sourcing script
 
+# The job options of vc.sh and of every scripts/*.sh (doc/scale.md), declared here once; utils/parse_options.sh,
+# sourced after this file, sets them from the command line.
+cmd=local                  # where the jobs run: local (utils/run_jobs.sh) or slurm (utils/slurm_jobs.sh)
+slurm_conf=conf/slurm.conf # --cmd slurm: partitions, memory and GPU options per job (Kaldi/ESPnet format)
+num_nodes=1                # nodes for the trainings (> 1: DDP over them through srun; needs --cmd slurm)
+
 log() {  # timestamped, with the caller's file:line:function
     local fname=${BASH_SOURCE[1]##*/}
     echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (${fname}:${BASH_LINENO[0]}:${FUNCNAME[1]}) $*"
@@ -65,12 +71,12 @@ refuse_other_settings() {  # refuse_other_settings DIR SETTINGS HINT: a model DI
         exit 1
     fi
 }
+check_cmd() {  # stop unless --cmd names a backend
+    [ "${cmd}" = local ] || [ "${cmd}" = slurm ] || { log "Error: --cmd must be local or slurm, not '${cmd}'"; exit 2; }
+}
 cmd_jobs() {  # cmd_jobs [--gpu N --num_threads N ...] [JOB=1:N] LOG command...: jobs through --cmd
-    case "${cmd}" in
-        local) utils/run_jobs.sh "$@" ;;
-        slurm) utils/slurm_jobs.sh --config "${slurm_conf}" "$@" ;;
-        *) log "Error: --cmd must be local or slurm, not '${cmd}'"; exit 2 ;;
-    esac
+    check_cmd
+    if [ "${cmd}" = local ]; then utils/run_jobs.sh "$@"; else utils/slurm_jobs.sh --config "${slurm_conf}" "$@"; fi
 }
 job_logged() {  # job_logged [job options] LOG command...: run_logged, as one job through --cmd slurm
     local opts=()

@@ -25,8 +25,7 @@ nj=4                  # parallel jobs per set
 ngpu=0                # 1: decode on a GPU (one per job)
 use_sids=false        # many-to-many: the speaker ids of each pair
 force=false           # redo sets whose .done marker says they are up to date
-cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
-slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
+# --cmd, --slurm_conf, --num_nodes: the job options of scripts/common.sh (doc/scale.md)
 python=""             # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"

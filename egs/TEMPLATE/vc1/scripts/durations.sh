@@ -22,8 +22,7 @@ durations_opts=""     # more options for espnet2_vc.bin.extract_durations, e.g. 
 teacher_exp=""        # --method teacher: the trained teacher's folder (scripts/teacher.sh --teacher_exp)
 teacher_model=latest.pth # its checkpoint: attention sharpens to the end, while the valid loss (stop token) rises
 force=false           # redo sets whose .done marker says they are up to date
-cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
-slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
+# --cmd, --slurm_conf, --num_nodes: the job options of scripts/common.sh (doc/scale.md)
 python=""             # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"

@@ -22,9 +22,7 @@ train_nthreads=0      # CPU threads (0: every core)
 train_args=""         # more options for the teacher's vc_train, e.g. "--max_epoch 10"
 use_sids=false        # pass speaker ids (many-to-many)
 force=false           # retrain even when .done says it is up to date
-num_nodes=1           # nodes for training (> 1: through srun; --cmd slurm)
-cmd=local             # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
-slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
+# --cmd, --slurm_conf, --num_nodes: the job options of scripts/common.sh (doc/scale.md)
 python=""            # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,8p' "$0")"

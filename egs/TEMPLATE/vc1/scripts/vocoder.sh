@@ -37,9 +37,7 @@ train_args=""             # extra options for both trainings, e.g. "--batch_size
 finetune_args=""          # extra options for fine-tuning only, e.g. "--max_epoch 20"
 use_sids=auto             # speaker ids for GTA decoding: auto = when the VC config sets tts_conf.spks > 1
 force=false               # redo steps whose .done marker says they are up to date
-num_nodes=1               # nodes for training (> 1: through srun; --cmd slurm)
-cmd=local                 # where the jobs run: local or slurm (vc.sh --cmd; doc/scale.md)
-slurm_conf=conf/slurm.conf # --cmd slurm: its sbatch options
+# --cmd, --slurm_conf, --num_nodes: the job options of scripts/common.sh (doc/scale.md)
 python=""                 # Python to run the tools with; default: the venv's (activated by path.sh)
 
 help_message="$(sed -n '2,13p' "$0")
