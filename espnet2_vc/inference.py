@@ -22,6 +22,9 @@ def resolve_model(
 ) -> Tuple[Path, Path, Dict[str, Any]]:
     """Config, weights and vocoder options of a pack (extracted safely) or an experiment folder.
 
+    A many-to-many model's speaker map (``spk2sid``) lies beside its ``config.yaml`` in both, where
+    :class:`VoiceConverter` finds it.
+
     Args:
         model: ``model.zip`` made by ``vc_pack``, or ``exp/<vc_exp>``.
         cache_dir: Where a pack is extracted (default: ``<zip name>.unpacked/`` beside it).
@@ -30,7 +33,7 @@ def resolve_model(
     if model.is_dir():
         for name in ("valid.loss.ave.pth", "valid.loss.best.pth", "latest.pth"):  # as vc.sh decodes
             if (model / name).exists():
-                return model / "config.yaml", model / name, {}
+                return model / "config.yaml", model / name, {}  # spk2sid: beside config.yaml
         raise FileNotFoundError(f"{model}: no valid.loss.ave.pth, valid.loss.best.pth or latest.pth in it")
     from espnet2_vc.pack import unpack_model
 
@@ -80,6 +83,7 @@ class VoiceConverter:
         alpha: float = 1.0,
         trim: Optional[bool] = None,
         decode_conf: Optional[Dict[str, Any]] = None,
+        spk2sid: Optional[Union[str, Path]] = None,
     ):
         """Load the model.
 
@@ -96,6 +100,8 @@ class VoiceConverter:
                 fit the untouched frames.
             decode_conf: More options of the network's decoding, e.g. ``{"threshold": 0.5, "maxlenratio": 3}``
                 for VTN; a key the network does not take is an error.
+            spk2sid: Speaker name → id map of a many-to-many model (``<name> <id>`` lines, made by stage 2 on
+                the training set); None: ``spk2sid`` beside ``train_config`` when there is one.
         """
         from espnet2_vc.tasks.vc_model import vc_model_from_file
 
@@ -108,6 +114,9 @@ class VoiceConverter:
         self.alpha = alpha
         self.decode_conf = dict(decode_conf or {})
         check_decode_conf(self.model.tts, self.decode_conf)
+        if spk2sid is None and (Path(train_config).parent / "spk2sid").is_file():
+            spk2sid = Path(train_config).parent / "spk2sid"
+        self.speakers = {k: int(v) for k, v in read_kaldi(spk2sid, require_value=True).items()} if spk2sid else {}
         self.trim = TrimSettings.from_conf(getattr(self.train_args, "trim_conf", None))
         if trim is not None:
             self.trim = dataclasses.replace(self.trim, trim=trim)
@@ -133,6 +142,15 @@ class VoiceConverter:
             kwargs.setdefault(key, value)
         return cls(config, weights, **kwargs)
 
+    def speaker_id(self, name: str) -> torch.Tensor:
+        """The id (1,) of speaker ``name``; a ``ValueError`` listing the known speakers if it is not one."""
+        if name not in self.speakers:
+            if not self.speakers:
+                raise ValueError(f"speaker {name!r}: this model has no speaker names (a one-to-one model, or a "
+                                 "many-to-many one without its spk2sid: give VoiceConverter(..., spk2sid=))")
+            raise ValueError(f"unknown speaker {name!r}; this model knows: {', '.join(sorted(self.speakers))}")
+        return torch.tensor([self.speakers[name]])
+
     @torch.no_grad()
     def __call__(
         self,
@@ -142,6 +160,8 @@ class VoiceConverter:
         durations: Optional[torch.Tensor] = None,
         src_sids: Optional[torch.Tensor] = None,
         tgt_sids: Optional[torch.Tensor] = None,
+        src_spk: Optional[str] = None,
+        tgt_spk: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Convert one utterance.
 
@@ -152,6 +172,7 @@ class VoiceConverter:
             tgt_wav: Target waveform at :attr:`fs` (teacher forcing only).
             durations: Reference durations (N_src,) (teacher forcing only).
             src_sids / tgt_sids: Speaker ids (1,) for many-to-many models.
+            src_spk / tgt_spk: Speaker names (of :attr:`speakers`), instead of the ids.
 
         Returns:
             ``wav`` (T_wav_out,) at :attr:`fs` when a vocoder is set, ``feat_gen`` / ``feat_gen_denorm``
@@ -163,6 +184,8 @@ class VoiceConverter:
                 samples, a bad ``fs``, silent, or shorter than one analysis window.
         """
         start = time.perf_counter()
+        src_sids = self.speaker_id(src_spk) if src_spk is not None else src_sids
+        tgt_sids = self.speaker_id(tgt_spk) if tgt_spk is not None else tgt_sids
         samples = as_waveform(wav)
         warning = clipping(samples, "the input")
         if warning:
@@ -234,12 +257,15 @@ def convert_dataset(
     output_dir: Path,
     key_file: Optional[str] = None,
     num_workers: int = 1,
+    src_spk: Optional[str] = None,
+    tgt_spk: Optional[str] = None,
 ) -> Tuple[int, int]:
     """Convert every utterance of an espnet data triple list; write the outputs listed in ``vc_inference``.
 
     An utterance whose audio cannot be read (checked first: :func:`unreadable_audio`) or whose input is refused
     (a ``ValueError``: NaN samples, too short, …) is logged and listed in ``output_dir/failed``
-    (``<utt> <reason>: <message>``); the others are still converted.
+    (``<utt> <reason>: <message>``); the others are still converted. ``src_spk`` / ``tgt_spk`` name the
+    speakers of every utterance (many-to-many), in place of the data's ids.
 
     Returns:
         The numbers of utterances converted and failed.
@@ -277,7 +303,8 @@ def convert_dataset(
             utt = batch_keys[0]
             item = {k: v[0] for k, v in batch.items() if not k.endswith("_lengths")}
             inputs = dict(wav=item["src_speech"], tgt_wav=item.get("tgt_speech"), durations=item.get("durations"),
-                          src_sids=item.get("src_sids"), tgt_sids=item.get("tgt_sids"))  # fmt: skip
+                          src_sids=item.get("src_sids"), tgt_sids=item.get("tgt_sids"),
+                          src_spk=src_spk, tgt_spk=tgt_spk)  # fmt: skip
             try:
                 if not warm:  # the first call pays one-off costs (allocations, lazy imports): the rtf is warm
                     vc(**inputs)

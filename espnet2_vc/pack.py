@@ -7,6 +7,7 @@ Layout of a pack (``meta.yaml`` is espnet's ``pack_funcs`` format, so espnet's o
     README.md        mel settings, speakers, metrics
     vc/config.yaml   training config, stats paths rewritten to members
     vc/model.pth     weights (a plain state dict)
+    vc/spk2sid       speaker name → id of a many-to-many model (VoiceConverter(..., src_spk=, tgt_spk=))
     stats/*.npz      normalization statistics
     vocoder/…        vocoder config and weights, when packed
 
@@ -100,6 +101,9 @@ def pack_model(
         renames[str(path)] = name
     members["vc/model.pth"] = Path(model_file).read_bytes()
     files, yaml_files = {"model_file": "vc/model.pth"}, {"train_config": "vc/config.yaml"}
+    if spk2sid is not None:  # beside vc/config.yaml, where VoiceConverter looks for it
+        members["vc/spk2sid"] = Path(spk2sid).read_bytes()
+        files["spk2sid"] = "vc/spk2sid"
     renames[str(train_config)] = "vc/config.yaml"
     if vocoder_file is not None:
         if vocoder_config is None:

@@ -26,20 +26,22 @@ def arctic_dir() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def tiny_exp(tmp_path_factory):
-    """A tiny trained-looking experiment at 8 kHz: ``config.yaml`` with stats files, ``valid.loss.best.pth``
-    (random weights; n_fft 256, hop 80, 20 mels, NARS2S with r = 2, no pitch / energy)."""
+def make_tiny_exp(root: Path, spks: int = 0) -> Path:
+    """A tiny trained-looking experiment at 8 kHz in ``root``: ``config.yaml`` with stats files,
+    ``valid.loss.best.pth`` (random weights; n_fft 256, hop 80, 20 mels, NARS2S with r = 2, no pitch / energy);
+    with ``spks`` > 1 a many-to-many one and its ``spk2sid`` (speakers ``spk0`` … ``spk<spks-1>``)."""
     import numpy as np
     import yaml
 
     from espnet2_vc.tasks.vc import VCTask
 
-    root = tmp_path_factory.mktemp("exp")
     args = VCTask.get_parser().parse_args(["--output_dir", str(root)])
     args.feats_extract_conf = dict(fs=8000, n_fft=256, hop_length=80, n_mels=20, fmin=0, fmax=4000)
     args.tts_conf = dict(adim=8, aheads=2, elayers=1, eunits=8, dlayers=1, dunits=8, postnet_layers=1,
                          postnet_chans=4, reduction_factor=2, use_pitch=False, use_energy=False)  # fmt: skip
+    if spks > 1:
+        args.tts_conf["spks"] = spks
+        (root / "spk2sid").write_text("".join(f"spk{i} {i}\n" for i in range(spks)))
     rng = np.random.default_rng(0)
     for name in ("normalize", "tgt_normalize"):
         stats = root / "stats" / f"{name}.npz"
@@ -53,6 +55,18 @@ def tiny_exp(tmp_path_factory):
     with open(root / "config.yaml", "w") as f:
         yaml.safe_dump(vars(args), f)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_exp(tmp_path_factory):
+    """:func:`make_tiny_exp`: one pair."""
+    return make_tiny_exp(tmp_path_factory.mktemp("exp"))
+
+
+@pytest.fixture(scope="session")
+def tiny_m2m_exp(tmp_path_factory):
+    """:func:`make_tiny_exp` of a many-to-many model of three speakers (``spk0``, ``spk1``, ``spk2``)."""
+    return make_tiny_exp(tmp_path_factory.mktemp("m2m_exp"), spks=3)
 
 
 @pytest.fixture(scope="session")

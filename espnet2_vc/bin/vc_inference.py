@@ -49,6 +49,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--vocoder", default="griffin_lim",
                         help="griffin_lim, hifigan or vocos (with --vocoder_conf model_file=…) or none")
     parser.add_argument("--vocoder_conf", action=NestedDictAction, default={}, help="e.g. griffin_lim_iters=64")
+    parser.add_argument("--src_spk", default=None, help="many-to-many: the source speaker's name (spk2sid)")
+    parser.add_argument("--tgt_spk", default=None, help="many-to-many: the target speaker's name (spk2sid)")
     parser.add_argument("--log_level", default="INFO")
     return parser
 
@@ -134,7 +136,14 @@ def main(cmd: Optional[List[str]] = None) -> None:
     vc = VoiceConverter(config, model_file, device="cuda" if args.ngpu > 0 else "cpu",
                         use_teacher_forcing=args.use_teacher_forcing, alpha=args.alpha, decode_conf=args.decode_conf,
                         **vocoder)  # fmt: skip
-    n, failed = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers)
+    for name in (args.src_spk, args.tgt_spk):
+        if name is not None:
+            try:
+                vc.speaker_id(name)
+            except ValueError as e:
+                sys.exit(str(e))
+    n, failed = convert_dataset(vc, data, args.output_dir, key_file=args.key_file, num_workers=args.num_workers,
+                                src_spk=args.src_spk, tgt_spk=args.tgt_spk)  # fmt: skip
     logging.info(f"converted {n} utterances into {args.output_dir}")
     if failed or unread:
         sys.exit(f"{failed + len(unread)} utterance(s) not converted, listed with the reason in "

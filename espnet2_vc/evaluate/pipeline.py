@@ -56,8 +56,9 @@ def _speaker_map(explicit: str | None, beside: str | None, name: str, default: s
     return read_kaldi(path), path
 
 
-def _add_speaker_cosines(results: Sequence[UttResult], inputs: SetInputs) -> None:
-    """Turn the utterances' embeddings into ``spk_cos_tgt`` / ``spk_cos_src`` values (embeddings dropped)."""
+def _add_speaker_cosines(results: Sequence[UttResult], inputs: SetInputs, jobs: Sequence[UttJob]) -> None:
+    """Turn the utterances' embeddings into ``spk_cos_tgt`` / ``spk_cos_src`` / ``spk_cos_other`` values
+    (embeddings dropped); references hold each recording (path) once."""
     from espnet2_vc.evaluate.speaker import speaker_similarities
 
     tgt_map, tgt_from = _speaker_map(inputs.utt2tgt_spk, inputs.target_scp, "utt2tgt_spk", "target")
@@ -69,8 +70,9 @@ def _add_speaker_cosines(results: Sequence[UttResult], inputs: SetInputs) -> Non
             embeddings.setdefault(system, {})[r.utt] = emb
     utts = {r.utt for r in results}
     sims = speaker_similarities(
-        embeddings, {u: tgt_map.get(u, "target") for u in utts}, {u: src_map.get(u, "source") for u in utts}
-    )
+        embeddings, {u: tgt_map.get(u, "target") for u in utts}, {u: src_map.get(u, "source") for u in utts},
+        {j.utt: j.target for j in jobs}, {j.utt: j.source for j in jobs if j.source},
+    )  # fmt: skip
     for r in results:
         for system in r.embeddings:
             for key, value in sims[system][r.utt].items():
@@ -156,14 +158,17 @@ def evaluate_set(
     if not done:
         raise RuntimeError(f"no utterance could be evaluated ({len(skipped) + len(results)} listed); see the log")
     if "speaker" in settings.metrics:
-        _add_speaker_cosines(done, inputs)
+        _add_speaker_cosines(done, inputs, jobs)
     if inputs.rtf:
         _add_rtf(done, inputs.rtf)
+    tgt_map, _ = _speaker_map(inputs.utt2tgt_spk, inputs.target_scp, "utt2tgt_spk", "target")
+    src_map, _ = _speaker_map(inputs.utt2spk, inputs.source_scp, "utt2spk", "source")
     report = build_results(
         results,
         skipped,
         settings_summary(settings, [r.eval_fs for r in done]),
         {k: v for k, v in dataclasses.asdict(inputs).items() if v},
+        {r.utt: f"{src_map.get(r.utt, 'source')} -> {tgt_map.get(r.utt, 'target')}" for r in done},
     )
     json_path, md_path = write_results(report, output_dir)
     by_utt = {j.utt: j for j in jobs}

@@ -43,6 +43,7 @@ METRIC_INFO: tuple[MetricInfo, ...] = (
     MetricInfo("abs_log_dur_ratio", "abs. log duration ratio", "", 3, "↓"),
     MetricInfo("spk_cos_tgt", "speaker cosine to target", "", 3, "↑"),
     MetricInfo("spk_cos_src", "speaker cosine to source", "", 3, "↓"),
+    MetricInfo("spk_cos_other", "speaker cosine to the other targets (max)", "", 3, "↓"),
     MetricInfo("wer", "WER", "%", 1, "↓"),
     MetricInfo("cer", "CER", "%", 1, "↓"),
     MetricInfo("rtf", "real-time factor", "", 4, "↓", ci="bootstrap"),
@@ -114,8 +115,38 @@ def _finite_or_none(obj: Any) -> Any:
     return obj
 
 
+def by_direction(done: Sequence[UttResult], directions: dict[str, str]) -> dict[str, Any]:
+    """Per conversion direction (``src -> tgt``): metric → system → ``{mean, n}``, and ``mean over directions``
+    (each direction weighted once, whatever its number of utterances). Empty for a single direction."""
+    groups: dict[str, list[UttResult]] = {}
+    for r in done:
+        groups.setdefault(directions.get(r.utt, "?"), []).append(r)
+    if len(groups) < 2:
+        return {}
+    out: dict[str, Any] = {}
+    for name, members in sorted(groups.items()):
+        out[name] = {}
+        for info in METRIC_INFO:
+            for system in SYSTEMS:
+                vals = [v for r in members if math.isfinite(v := r.values.get(system, {}).get(info.key, math.nan))]
+                if vals:
+                    out[name].setdefault(info.key, {})[system] = {"mean": float(np.mean(vals)), "n": len(vals)}
+    mean: dict[str, Any] = {}
+    for info in METRIC_INFO:
+        for system in SYSTEMS:
+            vals = [d[info.key][system]["mean"] for d in out.values() if system in d.get(info.key, {})]
+            if vals:
+                mean.setdefault(info.key, {})[system] = {"mean": float(np.mean(vals)), "n": len(vals)}
+    out["mean over directions"] = mean
+    return out
+
+
 def build_results(
-    results: Sequence[UttResult], skipped: dict[str, str], settings: dict[str, Any], inputs: dict[str, Any]
+    results: Sequence[UttResult],
+    skipped: dict[str, str],
+    settings: dict[str, Any],
+    inputs: dict[str, Any],
+    directions: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything ``results.json`` holds.
 
@@ -124,11 +155,12 @@ def build_results(
         skipped: Utterances skipped before evaluating (id → reason).
         settings: Analysis settings (:func:`espnet2_vc.evaluate.runner.settings_summary`).
         inputs: The input files, as given.
+        directions: Utterance id → ``"<src> -> <tgt>"`` (many-to-many sets: a summary per direction).
 
     Returns:
         ``settings``, ``inputs``, ``counts``, ``summary`` (metric → system → statistics), ``pooled``,
-        ``utterances`` (utt → system → metric → value, ``asr_hyp``, ``errors``), ``skipped``, ``errors`` and
-        ``timing`` (mean CPU seconds per evaluated utterance, by step).
+        ``by_direction`` (:func:`by_direction`), ``utterances`` (utt → system → metric → value, ``asr_hyp``,
+        ``errors``), ``skipped``, ``errors`` and ``timing`` (mean CPU seconds per evaluated utterance, by step).
     """
     skipped = dict(skipped)
     skipped.update({r.utt: r.skip for r in results if r.skip is not None})
@@ -157,6 +189,7 @@ def build_results(
             "counts": {"listed": len(done) + len(skipped), "evaluated": len(done), "skipped": len(skipped)},
             "summary": summary,
             "pooled": pooled_error_rates(done),
+            "by_direction": by_direction(done, directions or {}),
             "units": {i.key: i.unit for i in METRIC_INFO},
             "utterances": utterances,
             "skipped": dict(sorted(skipped.items())),
@@ -205,6 +238,26 @@ def utterance_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
+DIRECTION_METRICS = ("mcd", "f0_rmse", "f0_corr", "spk_cos_tgt", "spk_cos_other", "wer")
+
+
+def direction_rows(results: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """Per-direction table: converted, with no conversion in brackets, for the main metrics."""
+    table = results.get("by_direction") or {}
+    infos = [i for i in METRIC_INFO if i.key in DIRECTION_METRICS and any(i.key in d for d in table.values())]
+    header = ["direction", "N"] + [f"{i.label}" + (f" [{i.unit}]" if i.unit else "") + f" {i.better}" for i in infos]
+    rows = []
+    for name, d in table.items():
+        n = max((v.get("converted", {}).get("n", 0) for v in d.values()), default=0)
+        cells = []
+        for i in infos:
+            conv, src = d.get(i.key, {}).get("converted"), d.get(i.key, {}).get("source")
+            cell = _fmt(conv and conv["mean"], i.digits)
+            cells.append(cell + (f" ({_fmt(src['mean'], i.digits)})" if src else ""))
+        rows.append([f"**{name}**" if name == "mean over directions" else name, str(n)] + cells)
+    return header, rows
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The text of ``results.md``."""
     c = results["counts"]
@@ -232,6 +285,10 @@ def markdown(results: dict[str, Any]) -> str:
     timing = results["timing"]["seconds_per_utterance"]
     if timing:
         out += ["CPU seconds per utterance: " + ", ".join(f"{k} {v:.2f}" for k, v in timing.items()), ""]
+    header, rows = direction_rows(results)
+    if rows:
+        out += ["## Per direction (converted; no conversion in brackets; N = utterances, or directions for the "
+                "mean)", "", _md_table(header, rows), ""]  # fmt: skip
     header, rows = utterance_rows(results)
     if rows:
         out += ["## Per utterance (converted)", "", _md_table(header, rows), ""]

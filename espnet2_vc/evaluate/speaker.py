@@ -108,29 +108,51 @@ class SpeakerReferences:
         return math.nan if ref is None else cosine(emb, ref)
 
 
+def _by_recording(embs: dict[str, np.ndarray], utt2spk: dict[str, str], utt2rec: dict[str, str] | None
+                  ) -> SpeakerReferences:  # fmt: skip
+    """References with each recording once: many-to-many sets list one target recording under several
+    utterance ids (one per source speaker), which leave-one-out by utterance id would keep in."""
+    if not utt2rec:
+        return SpeakerReferences(embs, utt2spk)
+    unique = {utt2rec.get(u, u): e for u, e in embs.items()}
+    return SpeakerReferences(unique, {utt2rec.get(u, u): utt2spk[u] for u in embs})
+
+
 def speaker_similarities(
     embeddings: dict[str, dict[str, np.ndarray]],
     utt2tgt_spk: dict[str, str],
     utt2src_spk: dict[str, str],
+    utt2tgt_rec: dict[str, str] | None = None,
+    utt2src_rec: dict[str, str] | None = None,
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``spk_cos_tgt`` and ``spk_cos_src`` of every converted, source and target recording.
+    """``spk_cos_tgt``, ``spk_cos_src`` and, with several target speakers, ``spk_cos_other`` of every
+    converted, source and target recording.
 
     Args:
         embeddings: System (``converted``, ``source``, ``target``) → utt id → embedding (E,).
         utt2tgt_spk: Utterance id → target speaker.
         utt2src_spk: Utterance id → source speaker.
+        utt2tgt_rec / utt2src_rec: Utterance id → its target / source recording (e.g. the path): the
+            references hold each recording once and leave out the utterance's own.
 
     Returns:
-        System → utt id → ``{"spk_cos_tgt": …, "spk_cos_src": …}``.
+        System → utt id → ``{"spk_cos_tgt": …, "spk_cos_src": …[, "spk_cos_other": …]}``; ``spk_cos_other`` is
+        the highest cosine to another target speaker of the set (a conversion should be closer to its target).
     """
-    tgt_refs = SpeakerReferences(embeddings.get("target", {}), utt2tgt_spk)
-    src_refs = SpeakerReferences(embeddings.get("source", {}), utt2src_spk)
+    tgt_refs = _by_recording(embeddings.get("target", {}), utt2tgt_spk, utt2tgt_rec)
+    src_refs = _by_recording(embeddings.get("source", {}), utt2src_spk, utt2src_rec)
+    targets = sorted(set(utt2tgt_spk.values()))
     out: dict[str, dict[str, dict[str, float]]] = {}
     for system, embs in embeddings.items():
         out[system] = {}
         for utt, emb in embs.items():
+            tgt_key, src_key = (utt2tgt_rec or {}).get(utt, utt), (utt2src_rec or {}).get(utt, utt)
             out[system][utt] = {
-                "spk_cos_tgt": tgt_refs.similarity(emb, utt2tgt_spk[utt], utt),
-                "spk_cos_src": src_refs.similarity(emb, utt2src_spk[utt], utt),
+                "spk_cos_tgt": tgt_refs.similarity(emb, utt2tgt_spk[utt], tgt_key),
+                "spk_cos_src": src_refs.similarity(emb, utt2src_spk[utt], src_key),
             }
+            if len(targets) > 1:
+                out[system][utt]["spk_cos_other"] = max(
+                    tgt_refs.similarity(emb, spk, tgt_key) for spk in targets if spk != utt2tgt_spk[utt]
+                )
     return out

@@ -48,3 +48,69 @@ def test_a_data_dir_rtf_is_measured_warm(tiny_exp, tmp_path, monkeypatch):
     assert (n, failed) == (3, 0) and len(calls) == 4 and calls[0] == calls[1]  # the first utterance twice
     rtf = read_kaldi(tmp_path / "out" / "rtf")
     assert list(rtf) == ["u0", "u1", "u2"] and all(float(v) > 0 for v in rtf.values())
+
+
+def _wav(seconds: float = 0.8, f0: float = 140.0):
+    import numpy as np
+
+    t = np.arange(int(8000 * seconds)) / 8000
+    return (0.3 * np.sin(2 * np.pi * f0 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype("float32")
+
+
+def test_speakers_by_name_are_the_ids_of_spk2sid(tiny_m2m_exp):
+    """src_spk/tgt_spk convert as the ids spk2sid gives them; another target name gives another output."""
+    import torch
+
+    from espnet2_vc.inference import VoiceConverter
+
+    vc = VoiceConverter.from_pretrained(tiny_m2m_exp, vocoder=None)
+    assert vc.speakers == {"spk0": 0, "spk1": 1, "spk2": 2}
+    by_name = vc(_wav(), src_spk="spk0", tgt_spk="spk2")["feat_gen"]
+    by_id = vc(_wav(), src_sids=torch.tensor([0]), tgt_sids=torch.tensor([2]))["feat_gen"]
+    other = vc(_wav(), src_spk="spk0", tgt_spk="spk1")["feat_gen"]
+    assert torch.equal(by_name, by_id)
+    assert by_name.shape != other.shape or not torch.allclose(by_name, other)
+
+
+def test_an_unknown_speaker_is_refused_with_the_known_ones(tiny_m2m_exp, tiny_exp):
+    from espnet2_vc.inference import VoiceConverter
+
+    vc = VoiceConverter.from_pretrained(tiny_m2m_exp, vocoder=None)
+    with pytest.raises(ValueError, match="unknown speaker 'bob'; this model knows: spk0, spk1, spk2"):
+        vc(_wav(), src_spk="bob", tgt_spk="spk1")
+    one_pair = VoiceConverter.from_pretrained(tiny_exp, vocoder=None)
+    with pytest.raises(ValueError, match="has no speaker names"):
+        one_pair(_wav(), src_spk="spk0", tgt_spk="spk1")
+    with pytest.raises(ValueError, match="converts between 3 speakers"):  # neither names nor ids
+        vc(_wav())
+
+
+def test_a_pack_keeps_the_speaker_names(tiny_m2m_exp, tmp_path):
+    """vc_pack --spk2sid packs vc/spk2sid; the unpacked model converts by name, as the exp dir does."""
+    import torch
+
+    from espnet2_vc.bin import vc_pack
+    from espnet2_vc.inference import VoiceConverter
+
+    out = tmp_path / "model.zip"
+    vc_pack.main(["--train_config", str(tiny_m2m_exp / "config.yaml"), "--model_file",
+                  str(tiny_m2m_exp / "valid.loss.best.pth"), "--outpath", str(out),
+                  "--spk2sid", str(tiny_m2m_exp / "spk2sid")])  # fmt: skip
+    packed = VoiceConverter.from_pretrained(out, vocoder=None)
+    direct = VoiceConverter.from_pretrained(tiny_m2m_exp, vocoder=None)
+    assert packed.speakers == direct.speakers
+    assert torch.equal(packed(_wav(), src_spk="spk1", tgt_spk="spk0")["feat_gen"],
+                       direct(_wav(), src_spk="spk1", tgt_spk="spk0")["feat_gen"])  # fmt: skip
+
+
+def test_vc_inference_names_the_speakers_of_every_utterance(tiny_m2m_exp, tmp_path):
+    import soundfile as sf
+
+    from espnet2_vc.bin import vc_inference
+
+    sf.write(tmp_path / "a.wav", _wav(), 8000)
+    base = ["--model_file", str(tiny_m2m_exp), "--wav", str(tmp_path / "a.wav"), "--vocoder", "none"]
+    vc_inference.main([*base, "--output_dir", str(tmp_path / "ok"), "--src_spk", "spk0", "--tgt_spk", "spk2"])
+    assert (tmp_path / "ok" / "norm" / "feats.scp").read_text().startswith("a ")
+    with pytest.raises(SystemExit, match="unknown speaker 'nobody'; this model knows: spk0, spk1, spk2"):
+        vc_inference.main([*base, "--output_dir", str(tmp_path / "bad"), "--src_spk", "nobody", "--tgt_spk", "spk2"])

@@ -38,6 +38,8 @@ pretrained_stats="" # normalize with a pretrained exp dir's or model.zip's stati
 tag=""              # model name suffix; default from the config name and train_args
 vc_stats_dir=""     # default ${expdir}/vc_stats
 use_sids=auto       # pass speaker ids (src_sids/tgt_sids): auto = when the config sets tts_conf.spks > 1
+spk2sid=""          # speaker ids of every set (stage 2); empty: made on the training set. Fine-tuning a
+                    # many-to-many model: its exp/*/spk2sid, so each speaker keeps its embedding
 duration_method=dtw # stage 4: dtw (mel-cepstral DTW) or teacher (attention of an autoregressive VTN)
 teacher_config=""   # the teacher's training config for --duration_method teacher (conf/teacher_*.yaml)
 teacher_args=""     # more options for the teacher's vc_train
@@ -154,7 +156,10 @@ print(T.from_config(sys.argv[1]))' "${train_config}")
         [ -z "${min_dur}" ] || _opts+=(--min_dur "${min_dur}")
         [ -z "${max_dur}" ] || _opts+=(--max_dur "${max_dur}")
         _inputs=("data/${dset}/wav.scp" "data/${dset}/tgt_wav.scp")
-        if [ "${dset}" != "${train_set}" ]; then
+        if [ -n "${spk2sid}" ]; then
+            _opts+=(--spk2sid "${spk2sid}")
+            _inputs+=("${spk2sid}")
+        elif [ "${dset}" != "${train_set}" ]; then
             _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
             _inputs+=("${dumpdir}/raw/${train_set}/.done")
         fi
@@ -275,6 +280,8 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/src_speech_shape"
                 --"${split}"_shape_file "${vc_exp}/shape/${split}/tgt_speech_shape")
         done
+        mkdir -p "${vc_exp}"  # the speaker names of a many-to-many model live beside its config.yaml
+        [ "${use_sids}" != true ] || cp "${_train_dir}/spk2sid" "${vc_exp}/spk2sid"
         # shellcheck disable=SC2046,SC2086
         train_logged "${vc_exp}" "${train_nthreads}" "${ngpu}" "the VC model" \
             espnet2_vc.bin.vc_train --config "${train_config}" "${_opts[@]}" \
@@ -339,7 +346,7 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     _opts=(--train_config "${vc_exp}/config.yaml" --model_file "${_model}" --outpath "${_out}")
     _results=${vc_exp}/decode_${inference_tag}/${test_sets##* }/eval/results.md  # the last test set's
     [ ! -f "${_results}" ] || _opts+=(--results_md "${_results}")
-    [ "${use_sids}" != true ] || _opts+=(--spk2sid "${dumpdir}/raw/${train_set}/spk2sid")
+    [ "${use_sids}" != true ] || _opts+=(--spk2sid "${vc_exp}/spk2sid")
     # The vocoder that stage 7 decoded with and stage 8 evaluated (none: Griffin-Lim, nothing to pack).
     [ "${vocoder_model}" = none ] || _opts+=(--vocoder_config "$(dirname "${vocoder_model}")/config.yaml"
         --vocoder_file "${vocoder_model}")

@@ -4,6 +4,8 @@
 # (--pretrained_stats); the optimizer and the learning rate start afresh. Train the model first:
 #   (cd ../../mini_flite/vc1 && ./run.sh --stop_stage 5) && ./run.sh
 #   ./run.sh --pretrained "" --tag scratch_awb      # the same 20 pairs from scratch, to compare with
+# From a many-to-many model (one with exp/*/spk2sid; doc/many_to_many.md) the speakers keep their ids:
+#   ./run.sh --pretrained ../../mini_flite_m2m/vc1/exp/vc_train_m2m_debug --tag finetune_m2m_awb
 set -euo pipefail
 
 pretrained=../../mini_flite/vc1/exp/vc_train_train_debug
@@ -11,7 +13,12 @@ if [ "${1:-}" = --pretrained ]; then pretrained=$2; shift 2; fi
 opts=(--tag finetune_awb)
 if [ -n "${pretrained}" ]; then
     [ -f "${pretrained}/.done" ] || { echo "$0: no finished model in ${pretrained}; train it first (see above)" >&2; exit 1; }
-    opts+=(--train_args "--init_param ${pretrained} --optim_conf lr=0.0005" --pretrained_stats "${pretrained}")
+    args="--init_param ${pretrained} --optim_conf lr=0.0005"
+    if [ -f "${pretrained}/spk2sid" ]; then  # many-to-many: its speaker table and ids
+        args+=" --tts_conf spks=$(wc -l < "${pretrained}/spk2sid")"
+        opts+=(--use_sids true --spk2sid "${pretrained}/spk2sid")
+    fi
+    opts+=(--train_args "${args}" --pretrained_stats "${pretrained}")
 fi
 
 ./vc.sh \

@@ -75,3 +75,22 @@ def test_results_files(tmp_path):
     assert "| MCD [dB] ↓ | source (no conversion) | 9.00 ± 0.00 | [9.00, 9.00] | 3 |" in md
     assert "| WER [%] pooled | converted | 33.3 | – | 3 (12 words) |" in md
     assert "`utt9`: unreadable: converted audio x.wav" in md
+
+
+def test_a_many_to_many_set_gets_one_row_per_direction_and_their_mean():
+    """Each direction is averaged over its own utterances; the mean weighs every direction once."""
+    out = []
+    for utt, direction, mcd in [("a1", "a -> b", 5.0), ("a2", "a -> b", 7.0), ("b1", "b -> a", 4.0)]:
+        r = UttResult(utt)
+        r.put("converted", "mcd", mcd)
+        r.put("source", "mcd", 9.0)
+        out.append((r, direction))
+    results = build_results([r for r, _ in out], {}, {}, {}, {r.utt: d for r, d in out})
+    table = results["by_direction"]
+    assert table["a -> b"]["mcd"]["converted"] == {"mean": 6.0, "n": 2}
+    assert table["b -> a"]["mcd"]["converted"] == {"mean": 4.0, "n": 1}
+    assert table["mean over directions"]["mcd"]["converted"] == {"mean": 5.0, "n": 2}  # not 16/3
+    md = markdown(results)
+    assert "| a -> b | 2 | 6.00 (9.00) |" in md and "| **mean over directions** | 2 | 5.00 (9.00) |" in md
+    one = build_results([r for r, _ in out], {}, {}, {}, {r.utt: "a -> b" for r, _ in out})
+    assert one["by_direction"] == {} and "Per direction" not in markdown(one)

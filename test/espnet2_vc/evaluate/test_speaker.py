@@ -38,6 +38,27 @@ def test_speaker_similarities_layout():
         assert sims["target"][u]["spk_cos_tgt"] > sims["source"][u]["spk_cos_tgt"]
 
 
+def test_a_shared_target_recording_is_left_out_under_every_utterance_id():
+    """Many-to-many: a -> t and b -> t of one sentence share t's recording; leaving the utterance out leaves
+    that recording out, whichever id it is listed under; the other target is scored as spk_cos_other."""
+    rng = np.random.default_rng(1)
+    t_voice, u_voice = rng.normal(size=8), rng.normal(size=8)
+    rec = {s: t_voice + 0.5 * rng.normal(size=8) for s in ("s1", "s2", "s3")}
+    utts = {f"{src}_t_{s}": (s, "t") for src in ("a", "b") for s in rec}
+    utts.update({f"a_u_{s}": (s, "u") for s in rec})
+    embeddings = {"target": {u: (rec[s] if t == "t" else u_voice + 0.1 * rng.normal(size=8))
+                             for u, (s, t) in utts.items()}}  # fmt: skip
+    embeddings["converted"] = {u: e + 0.01 for u, e in embeddings["target"].items()}
+    utt2tgt = {u: t for u, (_, t) in utts.items()}
+    utt2rec = {u: f"{t}/{s}.wav" for u, (s, t) in utts.items()}
+    sims = speaker_similarities(embeddings, utt2tgt, dict.fromkeys(utts, "S"), utt2rec)
+    others = [r for s, r in rec.items() if s != "s1"]
+    expected = cosine(rec["s1"], (others[0] + others[1]) / 2)  # without s1, which b_t_s1 also lists
+    assert sims["target"]["a_t_s1"]["spk_cos_tgt"] == pytest.approx(expected)
+    assert sims["target"]["b_t_s1"]["spk_cos_tgt"] == pytest.approx(expected)
+    assert all(v["spk_cos_tgt"] > v["spk_cos_other"] for v in sims["converted"].values())
+
+
 def test_resemblyzer_on_arctic(arctic_dir):
     pytest.importorskip("resemblyzer")
     from espnet2_vc.evaluate.speaker import SpeakerEncoder

@@ -33,5 +33,5 @@ done
 # ( arctic_a0001 "Author of the danger trail, Philip Steels, etc." )
 sed -nE 's/^\( *([^ ]+) +"(.*)" *\) *$/\1 \2/p' "${db_root}/cmu_us_${srcspk}_arctic/etc/txt.done.data" \
     > "${tmp}/text.list"
-scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" \
-    "${tmp}/${srcspk}.list" "${tmp}/${tgtspk}.list" "${srcspk}" "${tgtspk}" data
+scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" data \
+    "${srcspk}=${tmp}/${srcspk}.list" "${tgtspk}=${tmp}/${tgtspk}.list"

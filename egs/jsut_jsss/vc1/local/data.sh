@@ -35,5 +35,5 @@ done
 [ "${srcspk}" != "${tgtspk}" ] || { echo "$0: --srcspk and --tgtspk are the same" >&2; exit 1; }
 # BASIC5000_0001:<text> (JSUT's transcript; JSSS reads the same sentences)
 sed -E 's/^([^:]+):/\1 /' "${jsut}/transcript_utf8.txt" | tr -d '\r' > "${tmp}/text.list"
-scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" \
-    "${tmp}/${srcspk}.list" "${tmp}/${tgtspk}.list" "${srcspk}" "${tgtspk}" data
+scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" data \
+    "${srcspk}=${tmp}/${srcspk}.list" "${tgtspk}=${tmp}/${tgtspk}.list"

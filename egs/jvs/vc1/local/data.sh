@@ -27,5 +27,5 @@ for spk in "${srcspk}" "${tgtspk}"; do
 done
 # VOICEACTRESS100_001:<text>
 sed -E 's/^([^:]+):/\1 /' "${db_root}/${srcspk}/parallel100/transcripts_utf8.txt" | tr -d '\r' > "${tmp}/text.list"
-scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" \
-    "${tmp}/${srcspk}.list" "${tmp}/${tgtspk}.list" "${srcspk}" "${tgtspk}" data
+scripts/make_pair_sets.sh --text "${tmp}/text.list" --n_dev "${n_dev}" --n_eval "${n_eval}" data \
+    "${srcspk}=${tmp}/${srcspk}.list" "${tgtspk}=${tmp}/${tgtspk}.list"
