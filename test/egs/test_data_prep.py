@@ -108,6 +108,31 @@ def test_jvs(tmp_path: Path) -> None:
     assert read_lines(run_dir / "data" / "eval" / "text")[-1] == "jvs010_jvs030_VOICEACTRESS100_020 文19です。"
 
 
+def test_jvs_many_to_many_four_partners(tmp_path: Path) -> None:
+    """--speakers all --pairs 4 over six fake speakers: each with four partners, both directions, one split."""
+    ids = [f"VOICEACTRESS100_{n:03d}" for n in range(1, 9)]
+    speakers = [f"jvs{n:03d}" for n in (1, 2, 3, 5, 8, 13)]
+    for spk in speakers:
+        base = tmp_path / "jvs_ver1" / spk / "parallel100"
+        for i in ids:
+            if (spk, i) != ("jvs005", "VOICEACTRESS100_002"):
+                write_tone(base / "wav24kHz16bit" / f"{i}.wav", fs=24000)
+        (base / "transcripts_utf8.txt").write_text("".join(f"{i}:文{n}です。\n" for n, i in enumerate(ids)), "utf-8")
+    run_dir = recipe(tmp_path, "jvs")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--speakers", "all", "--pairs", "4",
+                       "--n_dev", "2", "--n_eval", "2")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "skip VOICEACTRESS100_002: no jvs005 recording (jvs002 -> jvs005)" in proc.stderr
+    src = {}
+    for name in ("train", "dev", "eval"):
+        utt2spk = dict(line.split() for line in read_lines(run_dir / "data" / name / "utt2spk"))
+        utt2tgt = dict(line.split() for line in read_lines(run_dir / "data" / name / "utt2tgt_spk"))
+        src[name] = {(utt2spk[u], utt2tgt[u]) for u in utt2spk}
+    assert src["train"] == src["eval"] and len(src["train"]) == 6 * 4
+    assert all(len({t for s, t in src["train"] if s == spk}) == 4 for spk in speakers)
+    assert len(read_lines(run_dir / "data" / "eval" / "wav.scp")) == 2 * 24
+
+
 def test_jsut_jsss(tmp_path: Path) -> None:
     """JSUT basic5000 ↔ JSSS short-form basic5000 by shared id, in both directions."""
     ids = [f"BASIC5000_{n:04d}" for n in range(1, 16)]
