@@ -56,23 +56,20 @@ def _speaker_map(explicit: str | None, beside: str | None, name: str, default: s
     return read_kaldi(path), path
 
 
-def _add_speaker_cosines(results: Sequence[UttResult], inputs: SetInputs, jobs: Sequence[UttJob]) -> None:
+def _add_speaker_cosines(
+    results: Sequence[UttResult], utt2tgt: dict[str, str], utt2src: dict[str, str], jobs: Sequence[UttJob]
+) -> None:
     """Turn the utterances' embeddings into ``spk_cos_tgt`` / ``spk_cos_src`` / ``spk_cos_other`` values
     (embeddings dropped); references hold each recording (path) once."""
     from espnet2_vc.evaluate.speaker import speaker_similarities
 
-    tgt_map, tgt_from = _speaker_map(inputs.utt2tgt_spk, inputs.target_scp, "utt2tgt_spk", "target")
-    src_map, src_from = _speaker_map(inputs.utt2spk, inputs.source_scp, "utt2spk", "source")
-    logger.info(f"speaker groups: target from {tgt_from}; source from {src_from}")
     embeddings: dict[str, dict[str, Any]] = {}
     for r in results:
         for system, emb in r.embeddings.items():
             embeddings.setdefault(system, {})[r.utt] = emb
-    utts = {r.utt for r in results}
     sims = speaker_similarities(
-        embeddings, {u: tgt_map.get(u, "target") for u in utts}, {u: src_map.get(u, "source") for u in utts},
-        {j.utt: j.target for j in jobs}, {j.utt: j.source for j in jobs if j.source},
-    )  # fmt: skip
+        embeddings, utt2tgt, utt2src, {j.utt: j.target for j in jobs}, {j.utt: j.source for j in jobs if j.source}
+    )
     for r in results:
         for system in r.embeddings:
             for key, value in sims[system][r.utt].items():
@@ -157,18 +154,21 @@ def evaluate_set(
     done = [r for r in results if r.skip is None]
     if not done:
         raise RuntimeError(f"no utterance could be evaluated ({len(skipped) + len(results)} listed); see the log")
+    tgt_map, tgt_from = _speaker_map(inputs.utt2tgt_spk, inputs.target_scp, "utt2tgt_spk", "target")
+    src_map, src_from = _speaker_map(inputs.utt2spk, inputs.source_scp, "utt2spk", "source")
+    utt2tgt = {r.utt: tgt_map.get(r.utt, "target") for r in done}
+    utt2src = {r.utt: src_map.get(r.utt, "source") for r in done}
     if "speaker" in settings.metrics:
-        _add_speaker_cosines(done, inputs, jobs)
+        logger.info(f"speaker groups: target from {tgt_from}; source from {src_from}")
+        _add_speaker_cosines(done, utt2tgt, utt2src, jobs)
     if inputs.rtf:
         _add_rtf(done, inputs.rtf)
-    tgt_map, _ = _speaker_map(inputs.utt2tgt_spk, inputs.target_scp, "utt2tgt_spk", "target")
-    src_map, _ = _speaker_map(inputs.utt2spk, inputs.source_scp, "utt2spk", "source")
     report = build_results(
         results,
         skipped,
         settings_summary(settings, [r.eval_fs for r in done]),
         {k: v for k, v in dataclasses.asdict(inputs).items() if v},
-        {r.utt: f"{src_map.get(r.utt, 'source')} -> {tgt_map.get(r.utt, 'target')}" for r in done},
+        {u: f"{utt2src[u]} -> {tgt}" for u, tgt in utt2tgt.items()},
     )
     json_path, md_path = write_results(report, output_dir)
     by_utt = {j.utt: j for j in jobs}
