@@ -31,10 +31,10 @@ if [ -z "${pairs}" ]; then
     pairs=all
     [ $# -ne 3 ] || pairs="${2%%=*}:${3%%=*}"
 fi
-# The repository's venv and package, wherever the recipe folder is (tests run it from temporary folders).
-root=$(cd "$(dirname "$(readlink -f "$0")")/../../../.." && pwd)
-python=python3
-[ ! -x "${root}/tools/venv/bin/python" ] || python=${root}/tools/venv/bin/python
+# The recipes' environment (venv, package path), found from this script's real place: local/data.sh also
+# runs outside vc.sh (tests call it from temporary folders).
+# shellcheck source=../path.sh
+. "$(dirname "$(readlink -f "$0")")/../path.sh"
 opts=(--pairs "${pairs}" --n_dev "${n_dev}" --n_eval "${n_eval}")
 [ -z "${text}" ] || opts+=(--text "${text}")
-PYTHONPATH="${root}${PYTHONPATH:+:${PYTHONPATH}}" "${python}" -m espnet2_vc.bin.make_pairs "${opts[@]}" "$@"
+python3 -m espnet2_vc.bin.make_pairs "${opts[@]}" "$@"
