@@ -3,7 +3,7 @@
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import pytest
@@ -90,15 +90,21 @@ def test_arctic(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "cmu_us_rms_arctic" in proc.stderr
 
 
-def test_jvs(tmp_path: Path) -> None:
-    """jvs010 → jvs030 where jvs030 lacks one sentence; the text comes from the source transcript."""
-    ids = [f"VOICEACTRESS100_{n:03d}" for n in range(1, 21)]
-    for spk, missing in (("jvs010", None), ("jvs030", "VOICEACTRESS100_007")):
-        base = tmp_path / "jvs_ver1" / spk / "parallel100"
+def write_jvs(root: Path, speakers: List[str], n_sentences: int, missing: Tuple[str, str]) -> None:
+    """A fake ``root/jvs_ver1`` tree: ``VOICEACTRESS100_001…`` per speaker, transcripts ``文<n>です。``; the
+    ``missing`` (speaker, sentence id) has no recording."""
+    ids = [f"VOICEACTRESS100_{n:03d}" for n in range(1, n_sentences + 1)]
+    for spk in speakers:
+        base = root / "jvs_ver1" / spk / "parallel100"
         for i in ids:
-            if i != missing:
+            if (spk, i) != missing:
                 write_tone(base / "wav24kHz16bit" / f"{i}.wav", fs=24000)
         (base / "transcripts_utf8.txt").write_text("".join(f"{i}:文{n}です。\n" for n, i in enumerate(ids)), "utf-8")
+
+
+def test_jvs(tmp_path: Path) -> None:
+    """jvs010 → jvs030 where jvs030 lacks one sentence; the text comes from the source transcript."""
+    write_jvs(tmp_path, ["jvs010", "jvs030"], 20, ("jvs030", "VOICEACTRESS100_007"))
     run_dir = recipe(tmp_path, "jvs")
     proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--srcspk", "jvs010", "--tgtspk", "jvs030",
                        "--n_dev", "3", "--n_eval", "3")  # fmt: skip
@@ -110,14 +116,8 @@ def test_jvs(tmp_path: Path) -> None:
 
 def test_jvs_many_to_many_four_partners(tmp_path: Path) -> None:
     """--speakers all --pairs 4 over six fake speakers: each with four partners, both directions, one split."""
-    ids = [f"VOICEACTRESS100_{n:03d}" for n in range(1, 9)]
     speakers = [f"jvs{n:03d}" for n in (1, 2, 3, 5, 8, 13)]
-    for spk in speakers:
-        base = tmp_path / "jvs_ver1" / spk / "parallel100"
-        for i in ids:
-            if (spk, i) != ("jvs005", "VOICEACTRESS100_002"):
-                write_tone(base / "wav24kHz16bit" / f"{i}.wav", fs=24000)
-        (base / "transcripts_utf8.txt").write_text("".join(f"{i}:文{n}です。\n" for n, i in enumerate(ids)), "utf-8")
+    write_jvs(tmp_path, speakers, 8, ("jvs005", "VOICEACTRESS100_002"))
     run_dir = recipe(tmp_path, "jvs")
     proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--speakers", "all", "--pairs", "4",
                        "--n_dev", "2", "--n_eval", "2")  # fmt: skip
