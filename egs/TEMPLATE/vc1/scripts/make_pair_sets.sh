@@ -33,7 +33,7 @@ if [ -z "${pairs}" ]; then
 fi
 # The recipes' environment (venv, package path), found from this script's real place: local/data.sh also
 # runs outside vc.sh (tests call it from temporary folders).
-# shellcheck source=../path.sh
+# shellcheck source=SCRIPTDIR/../path.sh
 . "$(dirname "$(readlink -f "$0")")/../path.sh"
 opts=(--pairs "${pairs}" --n_dev "${n_dev}" --n_eval "${n_eval}")
 [ -z "${text}" ] || opts+=(--text "${text}")
