@@ -1,7 +1,7 @@
 """Pair N speakers' recordings by sentence id into data/{train,dev,eval}/ (doc/data.md).
 
 Usage: python -m espnet2_vc.bin.make_pairs [--pairs all|K|A:B,...] [--text T] [--n_dev N] [--n_eval N]
-           DATA_ROOT SPK1=LIST1 SPK2=LIST2 [...]
+           [--split_groups true|false] DATA_ROOT SPK1=LIST1 SPK2=LIST2 [...]
 LIST: ``<sentence id> <audio path>`` lines. Called by ``scripts/make_pair_sets.sh``.
 """
 
@@ -14,10 +14,13 @@ from espnet2_vc.data.pairs import make_pair_sets, pair_list, read_id_list
 
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pairs", default="all", help="all, K partners per speaker (even), or A:B,C:D")
+    parser.add_argument("--pairs", default="all",
+                        help="all, K partners per speaker (even), A:B, or a union of these: 4,A:B,B:A")  # fmt: skip
     parser.add_argument("--text", default=None, help="<sentence id> <transcript> lines")
     parser.add_argument("--n_dev", default="10", help="dev sentences: a count or a percentage (5%%)")
     parser.add_argument("--n_eval", default="10", help="eval sentences: a count or a percentage")
+    parser.add_argument("--split_groups", choices=("true", "false"), default="false",
+                        help="split each sentence group (id without its trailing _digits) on its own")  # fmt: skip
     parser.add_argument("data_root")
     parser.add_argument("lists", nargs="+", metavar="SPK=LIST")
     args = parser.parse_args(argv)
@@ -35,7 +38,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             lists[spk] = read_id_list(path)
         pairs = pair_list(list(lists), args.pairs)
         text = read_id_list(args.text) if args.text else None
-        make_pair_sets(lists, pairs, args.data_root, text, args.n_dev, args.n_eval, log)
+        make_pair_sets(lists, pairs, args.data_root, text, args.n_dev, args.n_eval, log, args.split_groups == "true")
     except (ValueError, OSError) as e:
         log(str(e))
         sys.exit(1)

@@ -182,3 +182,55 @@ def test_mini_flite(tmp_path: Path) -> None:
     assert (tmp_path / "audio" / "awb" / "0001.wav").stat().st_mtime == mtime
     proc = run_data_sh(run_dir, *args, "--srcspk", "nobody")
     assert proc.returncode != 0 and "no voice 'nobody'" in proc.stderr
+
+
+def write_jsut_jsss(root: Path, groups: Dict[str, int]) -> None:
+    """Fake ``root/jsut_ver1.1`` and ``root/jsss_ver1/short-form`` trees: ``<GROUP>_<n>`` sentences of each
+    group (``{"voiceactress100": 12}``: ``VOICEACTRESS100_001…``; basic5000 ids have four digits)."""
+    for group, count in groups.items():
+        ids = [f"{group.upper()}_{n:0{4 if group == 'basic5000' else 3}d}" for n in range(1, count + 1)]
+        for i in ids:
+            write_tone(root / "jsut_ver1.1" / group / "wav" / f"{i}.wav", fs=48000)
+            write_tone(root / "jsss_ver1" / "short-form" / group / "wav24kHz16bit" / f"{i}.wav", fs=24000)
+        text = "".join(f"{i}:{group}の文{n}です。\n" for n, i in enumerate(ids))
+        (root / "jsut_ver1.1" / group / "transcript_utf8.txt").write_text(text, "utf-8")
+
+
+def test_jsut_jsss_jvs_many_to_many(tmp_path: Path) -> None:
+    """jsut, jsss and three JVS speakers: a ring of two partners plus jsut <-> jsss; voiceactress100 for all,
+    basic5000 for jsut <-> jsss; dev and eval from both groups, never trained on; a missing recording listed."""
+    from espnet2_vc.data.dump import make_spk2sid  # what stage 2 makes spk2sid with
+
+    write_jsut_jsss(tmp_path, {"voiceactress100": 12, "basic5000": 8})
+    jvs = ["jvs001", "jvs002", "jvs003"]
+    write_jvs(tmp_path, jvs, 12, ("jvs002", "VOICEACTRESS100_011"))
+    run_dir = recipe(tmp_path, "jsut_jsss_jvs")
+    proc = run_data_sh(run_dir, "--db_root", str(tmp_path), "--pairs", "2", "--n_dev", "2", "--n_eval", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "skip VOICEACTRESS100_011: no jvs002 recording (jvs001 -> jvs002)" in proc.stderr
+    assert "skip 8 BASIC5000_* sentences: jvs001 has none (jsut -> jvs001)" in proc.stderr
+    assert "skip BASIC5000_" not in proc.stderr  # a group a speaker has none of is not listed id by id
+
+    ring = ["jsss", "jsut", *jvs]  # sorted; each with its neighbours, cyclically
+    expected = {p for a, b in zip(ring, ring[1:] + ring[:1]) for p in ((a, b), (b, a))}
+    assert {("jsut", "jsss"), ("jsss", "jsut")} <= expected and len(expected) == 10
+    rows = {}
+    for name in ("train", "dev", "eval"):
+        utt2spk = dict(line.split() for line in read_lines(run_dir / "data" / name / "utt2spk"))
+        utt2tgt = dict(line.split() for line in read_lines(run_dir / "data" / name / "utt2tgt_spk"))
+        rows[name] = {(utt2spk[u], utt2tgt[u], u.split("_", 2)[2]) for u in utt2spk}
+        assert {(s, t) for s, t, _ in rows[name]} == expected, name
+    train_speakers = [s for s, t, _ in rows["train"]] + [t for s, t, _ in rows["train"]]
+    assert make_spk2sid(train_speakers) == {spk: i for i, spk in enumerate(ring)}  # spks = 2 + 3 JVS speakers
+
+    sentences = {name: {sid for _, _, sid in r} for name, r in rows.items()}
+    assert sentences["dev"] == {"VOICEACTRESS100_009", "VOICEACTRESS100_010", "BASIC5000_0005", "BASIC5000_0006"}
+    assert sentences["eval"] == {"VOICEACTRESS100_011", "VOICEACTRESS100_012", "BASIC5000_0007", "BASIC5000_0008"}
+    assert not sentences["train"] & (sentences["dev"] | sentences["eval"])
+    assert {(s, t) for s, t, sid in rows["train"] if sid.startswith("BASIC5000_")} == {("jsut", "jsss"),
+                                                                                        ("jsss", "jsut")}  # fmt: skip
+    assert not {("jvs001", "jvs002", "VOICEACTRESS100_011"), ("jvs002", "jvs001", "VOICEACTRESS100_011")} & rows["eval"]
+    check_data_dirs(run_dir, {name: len(r) for name, r in rows.items()}, "")
+    text = dict(line.split(" ", 1) for line in read_lines(run_dir / "data" / "eval" / "text"))
+    assert text["jsut_jsss_BASIC5000_0008"] == "basic5000の文7です。"
+    assert text["jvs003_jsss_VOICEACTRESS100_012"] == "voiceactress100の文11です。"

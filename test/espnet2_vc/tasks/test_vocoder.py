@@ -117,6 +117,7 @@ def test_build_model_from_file_uses_saved_mel(vc, tmp_path):
 # the hop-256 template is also dry-run against a 22.05 kHz VC config (arctic links the same file for 16 kHz).
 VC_FOR = {"arctic": "egs/arctic/vc1/conf/train.yaml", "mini_flite": "egs/mini_flite/vc1/conf/train_debug.yaml",
           "jvs": "egs/jvs/vc1/conf/train.yaml", "jsut_jsss": "egs/jsut_jsss/vc1/conf/train.yaml",
+          "jsut_jsss_jvs": "egs/jsut_jsss_jvs/vc1/conf/train.yaml",
           "vocoder_hifigan_hop300.yaml": "egs/TEMPLATE/vc1/conf/train_nars2s_24k.yaml",
           "vocoder_vocos_hop300.yaml": "egs/TEMPLATE/vc1/conf/train_nars2s_24k.yaml"}  # fmt: skip
 VC22K = "22.05 kHz"
@@ -140,7 +141,7 @@ def test_vocoder_configs_found():
     assert {"vocoder_hifigan.yaml", "vocoder_debug.yaml", "vocoder_hifigan_hop256.yaml",
             "vocoder_hifigan_hop300.yaml", "vocoder_vocos_hop256.yaml", "vocoder_vocos_hop300.yaml",
             "vocoder_vocos_cpu.yaml", "vocoder_vocos.yaml"} <= names  # fmt: skip
-    for corpus in ("arctic", "jvs", "jsut_jsss", "mini_flite"):
+    for corpus in ("arctic", "jvs", "jsut_jsss", "jsut_jsss_jvs", "mini_flite"):
         run_sh = (ROOT / "egs" / corpus / "vc1" / "run.sh").read_text()
         # Every vocoder a run.sh names (arctic's CPU default is "", Griffin-Lim; its GPU line names one).
         configs = [c.strip("'\"") for c in re.findall(r"--vocoder_config (\S+)", run_sh)]
