@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from espnet2_vc.evaluate.report import METRIC_INFO, summary_rows
+from espnet2_vc.evaluate.report import METRIC_INFO, direction_rows, summary_rows
 
 PAGE_SYSTEMS = ("source", "converted", "analysis", "target")  # analysis: the target's mels through the vocoder
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -169,6 +169,11 @@ def write_page(
         "<h2>Metrics</h2>",
         _table(["metric", "system", "mean ± std", "95% CI", "N"], summary_rows(results), "metrics", 2),
     ]
+    header, rows = direction_rows(results)
+    if rows:  # many-to-many: one row per direction (results.md's table, without its markdown bold)
+        plain = [[r[0].strip("*"), *r[1:]] for r in rows]
+        note = "Converted; no conversion in brackets; N = utterances, or directions for the mean."
+        parts += ["<h2>Per direction</h2>", f"<p>{note}</p>", _table(header, plain, "directions", 1)]
     if samples:
         parts.append(f"<h2>Samples ({len(samples)})</h2>")
         parts.append('<table class="sample" id="samples"><thead><tr>'

@@ -124,3 +124,20 @@ def test_a_clip_shorter_than_one_window_is_drawn(tmp_path):
     paths = {"converted": str(tmp_path / "short.wav"), "target": str(tmp_path / "long.wav")}
     files = write_samples(tmp_path, "u1", paths)
     assert (tmp_path / files["converted"]["image"]).exists() and (tmp_path / files["target"]["image"]).exists()
+
+
+def test_a_many_to_many_page_has_the_per_direction_table(tmp_path):
+    """index.html shows results.md's per-direction rows (and a one-direction set has no such table)."""
+    out = []
+    for utt, direction, mcd in [("a1", "a -> b", 5.0), ("b1", "b -> a", 4.0)]:
+        r = UttResult(utt)
+        r.put("converted", "mcd", mcd)
+        r.put("source", "mcd", 9.0)
+        out.append((r, direction))
+    report = build_results([r for r, _ in out], {}, {}, {}, {r.utt: d for r, d in out})
+    text = write_page(tmp_path / "m2m", report, []).read_text()
+    assert "directions" in parse(text).table_ids
+    assert "<td>a -> b</td>" not in text and "<td>a -&gt; b</td>" in text and "5.00 (9.00)" in text
+    assert "<td>mean over directions</td>" in text and "**" not in text
+    one = build_results([r for r, _ in out], {}, {}, {}, {r.utt: "a -> b" for r, _ in out})
+    assert "directions" not in parse(write_page(tmp_path / "one", one, []).read_text()).table_ids
