@@ -120,3 +120,49 @@ def test_trim_conf_only_in_the_config_file() -> None:
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
     assert "set trim_conf in conf/train_debug.yaml, not in --train_args" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mapping, lines", [("", ["awb 0", "slt 1"]),
+                                            ("kathleen=slt,fraser=awb", ["awb 0", "fraser 0", "slt 1", "kathleen 1"])])
+def test_alias_speakers_gives_new_speakers_the_ids_of_pretrained_ones(tmp_path: Path, mapping: str,
+                                                                      lines: List[str]) -> None:
+    """Fine-tuning a many-to-many model: NEW=OLD adds NEW under OLD's id and keeps the model's own speakers."""
+    (tmp_path / "spk2sid").write_text("awb 0\nslt 1\n")
+    proc = run_bash(f'. scripts/common.sh; alias_speakers {tmp_path}/spk2sid "{mapping}"')
+    assert proc.returncode == 0 and proc.stdout.splitlines() == lines, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("mapping, message", [("fraser=bdl", "bdl is not a speaker of"), ("fraser", "is not NEW=OLD")])
+def test_alias_speakers_refuses_an_unknown_speaker(tmp_path: Path, mapping: str, message: str) -> None:
+    """An old name the model lacks (or a malformed pair) is one error listing what the model has."""
+    (tmp_path / "spk2sid").write_text("awb 0\nslt 1\n")
+    proc = run_bash(f'. scripts/common.sh; alias_speakers {tmp_path}/spk2sid "{mapping}"')
+    assert proc.returncode != 0 and message in proc.stderr
+    assert mapping != "fraser=bdl" or "(it has: awb slt)" in proc.stderr
+
+
+def run_vc_sh(*args: str) -> subprocess.CompletedProcess:
+    """vc.sh from the mini recipe with nothing to run (stage 2 > stop stage 1): only its option checks."""
+    argv = ["./vc.sh", "--train_config", "conf/train_debug.yaml", "--stage", "2", "--stop_stage", "1", *args]
+    return subprocess.run(argv, cwd=EGS / "mini_flite" / "vc1", capture_output=True, text=True, timeout=120)
+
+
+def test_pretrained_needs_a_finished_model(tmp_path: Path) -> None:
+    """--pretrained names a model folder without .done: refused before any work."""
+    proc = run_vc_sh("--pretrained", str(tmp_path), "--dumpdir", str(tmp_path / "dump"))
+    assert proc.returncode == 2 and f"--pretrained {tmp_path} has no finished model" in proc.stdout + proc.stderr
+
+
+def test_pretrained_many_to_many_keeps_its_speaker_table(tmp_path: Path) -> None:
+    """A many-to-many model's spk2sid (with the aliases) becomes the speaker table of every set."""
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    (exp / ".done").write_text("x\n")
+    (exp / "spk2sid").write_text("awb 0\nslt 1\n")
+    (exp / "config.yaml").write_text("tts_conf:\n    spks: 2\n")
+    proc = run_vc_sh("--pretrained", str(exp), "--pretrained_speakers", "kathleen=slt", "--dumpdir", f"{tmp_path}/d")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "d" / "spk2sid.pretrained").read_text() == "awb 0\nslt 1\nkathleen 1\n"
+    (exp / "spk2sid").unlink()  # a one-to-one model has no speakers to alias
+    proc = run_vc_sh("--pretrained", str(exp), "--pretrained_speakers", "kathleen=slt", "--dumpdir", f"{tmp_path}/d")
+    assert proc.returncode == 2 and "needs a many-to-many model" in proc.stdout + proc.stderr

@@ -33,7 +33,10 @@ max_dur=""          # drop pairs with a side longer than this (s); empty: vc_dum
 dump_opts=""        # more options for espnet2_vc.bin.vc_dump (e.g. "--max_ratio 2.5"); trimming: trim_conf of the config
 # Statistics, durations, training (stages 3-5)
 train_config=""     # VC training config (mel settings, network, optimizer)
-train_args=""       # extra options for vc_train, e.g. "--init_param ../other/exp/vc_train_x" (fine-tuning)
+train_args=""       # extra options for vc_train, e.g. "--optim_conf lr=0.0005"
+pretrained=""       # fine-tune a trained model (exp dir): its weights (--init_param), statistics and, for a
+                    # many-to-many model, its speaker table and embeddings (doc/training.md)
+pretrained_speakers="" # with --pretrained: this corpus's speakers as the model's, e.g. kathleen=slt,fraser=rms
 pretrained_stats="" # normalize with a pretrained exp dir's or model.zip's statistics, not stage 3's (fine-tuning)
 tag=""              # model name suffix; default from the config name and train_args
 vc_stats_dir=""     # default ${expdir}/vc_stats
@@ -74,6 +77,20 @@ log "$0 $*"
 . utils/parse_options.sh
 . ./path.sh
 python=${python:-$(command -v python || command -v python3)}
+if [ -n "${pretrained}" ]; then
+    [ -f "${pretrained}/.done" ] || { log "Error: --pretrained ${pretrained} has no finished model (.done)"; exit 2; }
+    train_args="--init_param ${pretrained}${train_args:+ }${train_args}"
+    pretrained_stats=${pretrained_stats:-${pretrained}}
+    if [ -f "${pretrained}/spk2sid" ]; then  # many-to-many: each speaker keeps its id and its embedding
+        mkdir -p "${dumpdir}"
+        spk2sid=${dumpdir}/spk2sid.pretrained
+        alias_speakers "${pretrained}/spk2sid" "${pretrained_speakers}" > "${spk2sid}" || exit 2
+        train_args+=" --tts_conf spks=$(config_spks "${python}" "${pretrained}/config.yaml")"
+        use_sids=true
+    elif [ -n "${pretrained_speakers}" ]; then
+        log "Error: --pretrained_speakers needs a many-to-many model; ${pretrained} has no spk2sid"; exit 2
+    fi
+fi
 
 if [ "${stop_stage}" -ge 2 ] && [ ! -f "${train_config}" ]; then  # stage 1 alone needs no config
     log "Error: --train_config '${train_config}' does not exist (it holds fs and the mel settings)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fine-tuning example (doc/training.md): the mini_flite slt → rms model fine-tuned to slt → awb (another flite
-# voice) on 20 pairs, starting from its weights (--init_param) and normalizing with its statistics
-# (--pretrained_stats); the optimizer and the learning rate start afresh. Train the model first:
+# voice) on 20 pairs, starting from its weights and normalizing with its statistics (vc.sh --pretrained);
+# the optimizer and the learning rate start afresh. Train the model first:
 #   (cd ../../mini_flite/vc1 && ./run.sh --stop_stage 5) && ./run.sh
 #   ./run.sh --pretrained "" --tag scratch_awb      # the same 20 pairs from scratch, to compare with
 # From a many-to-many model (one with exp/*/spk2sid; doc/many_to_many.md) the speakers keep their ids:
@@ -11,15 +11,8 @@ set -euo pipefail
 pretrained=../../mini_flite/vc1/exp/vc_train_train_debug
 if [ "${1:-}" = --pretrained ]; then pretrained=$2; shift 2; fi
 opts=(--tag finetune_awb)
-if [ -n "${pretrained}" ]; then
-    [ -f "${pretrained}/.done" ] || { echo "$0: no finished model in ${pretrained}; train it first (see above)" >&2; exit 1; }
-    args="--init_param ${pretrained} --optim_conf lr=0.0005"
-    if [ -f "${pretrained}/spk2sid" ]; then  # many-to-many: its speaker table and ids
-        args+=" --tts_conf spks=$(wc -l < "${pretrained}/spk2sid")"
-        opts+=(--use_sids true --spk2sid "${pretrained}/spk2sid")
-    fi
-    opts+=(--train_args "${args}" --pretrained_stats "${pretrained}")
-fi
+# vc.sh --pretrained: its weights, statistics and (many-to-many) speaker table; the optimizer starts afresh
+[ -z "${pretrained}" ] || opts+=(--pretrained "${pretrained}" --train_args "--optim_conf lr=0.0005")
 
 ./vc.sh \
     --train_config conf/train_debug.yaml \

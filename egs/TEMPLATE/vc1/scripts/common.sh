@@ -110,9 +110,19 @@ train_logged() {  # train_logged DIR NTHREADS NGPU WHAT MODULE ARGS...: ${python
         "${job[@]}" env OMP_NUM_THREADS="${nthreads}" "${python}" -m "${module}" --output_dir "${out}" --resume true \
         --ngpu "${ngpu}" "${dist[@]}" "$@"
 }
-uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_conf.spks > 1, else "false"
+config_spks() {  # config_spks PYTHON CONFIG: the VC config's tts_conf.spks (0 when unset)
     "$1" -c 'import sys, yaml; c = yaml.safe_load(open(sys.argv[1])) or {}
-print(str(int((c.get("tts_conf") or {}).get("spks") or 0) > 1).lower())' "$2"
+print(int((c.get("tts_conf") or {}).get("spks") or 0))' "$2"
+}
+uses_sids() {  # uses_sids PYTHON CONFIG: "true" when the VC config sets tts_conf.spks > 1, else "false"
+    if [ "$(config_spks "$1" "$2")" -gt 1 ]; then echo true; else echo false; fi
+}
+alias_speakers() {  # alias_speakers SPK2SID NEW=OLD,...: SPK2SID's lines, each NEW added with OLD's id
+    awk -v map="$2" -v file="$1" '
+        BEGIN { n = split(map, m, ","); for (i = 1; i <= n; i++) if (split(m[i], kv, "=") == 2) { as[kv[2]] = as[kv[2]] " " kv[1]; want[kv[2]] = 1 }
+                else { print "alias_speakers: \"" m[i] "\" is not NEW=OLD" > "/dev/stderr"; bad = 1; exit 1 } }
+        { print; known = known " " $1; k = split(as[$1], a, " "); for (j = 1; j <= k; j++) print a[j], $2; delete want[$1] }
+        END { if (bad) exit 1; for (s in want) { print "alias_speakers: " s " is not a speaker of " file " (it has:" known ")" > "/dev/stderr"; exit 1 } }' "$1"
 }
 vocoder_name() {  # vocoder_name CHECKPOINT: the --generator (hifigan, vocos) of the vocoder_train config beside it
     sed -n 's/^generator: *//p' "$(dirname "$1")/config.yaml" | awk 'NR == 1 {print; found = 1} END {if (!found) print "hifigan"}'
