@@ -184,6 +184,37 @@ def test_mini_flite(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "no voice 'nobody'" in proc.stderr
 
 
+
+def test_mini_flite_speaks_a_given_sentence_file(tmp_path: Path) -> None:
+    """--sentences FILE: its lines are the sentences (ids = line numbers), in place of local/sentences.txt."""
+    run_dir = recipe(tmp_path, "mini_flite")
+    lines = [f"This is test sentence number {n} of the file." for n in range(1, 5)]
+    (tmp_path / "s.txt").write_text("\n".join(lines) + "\n")
+    args = ("--db_root", str(tmp_path / "audio"), "--n_dev", "1", "--n_eval", "1",
+            "--sentences", str(tmp_path / "s.txt"))  # fmt: skip
+    proc = run_data_sh(run_dir, *args, "--num_sentences", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert read_lines(run_dir / "data" / "train" / "text")[0] == f"slt_rms_0001 {lines[0]}"
+    proc = run_data_sh(run_dir, *args, "--num_sentences", "5")
+    assert proc.returncode != 0 and f"{tmp_path / 's.txt'} has fewer than 5 lines" in proc.stderr
+
+
+def test_make_sentences_keeps_plain_sentences_of_the_fortunes(tmp_path: Path) -> None:
+    """Fortune entries become 6-20-word sentences flite reads cleanly (no acronyms, digits or quotes)."""
+    fortunes = tmp_path / "fortunes"
+    fortunes.mkdir()
+    keep = ["A journey of a thousand miles begins with one step.", "Why is the sky so very blue today?"]
+    drop = ["Too short here.", "The NASA launch went well for all of us.", "It cost 5 dollars and it was a bargain.",
+            '"Quoted words are not read well by flite at all."']  # fmt: skip
+    (fortunes / "wisdom").write_text(f"{keep[0]} {drop[0]}\n%\n{drop[1]}\n%\n{keep[1]}\n{drop[2]}\n%\n{drop[3]}\n")
+    (fortunes / "wisdom.dat").write_text("index, skipped")
+    make = ["python3", str(EGS / "mini_flite" / "vc1" / "local" / "make_sentences.py"), "--fortunes", str(fortunes)]
+    proc = subprocess.run([*make, "--num", "2", str(tmp_path / "out.txt")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(read_lines(tmp_path / "out.txt")) == sorted(keep)
+    proc = subprocess.run([*make, "--num", "3", str(tmp_path / "out.txt")], capture_output=True, text=True)
+    assert proc.returncode != 0 and "yields 2 sentences, fewer than --num 3" in proc.stderr
+
 def write_jsut_jsss(root: Path, groups: Dict[str, int]) -> None:
     """Fake ``root/jsut_ver1.1`` and ``root/jsss_ver1/short-form`` trees: ``<GROUP>_<n>`` sentences of each
     group (``{"voiceactress100": 12}``: ``VOICEACTRESS100_001…``; basic5000 ids have four digits)."""

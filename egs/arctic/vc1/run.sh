@@ -6,6 +6,9 @@
 #       --finetune_args "--max_epoch 50"   # (or conf/vocoder_hifigan.yaml: HiFi-GAN V1)
 #   ./run.sh --db_root ... --ngpu 0 --duration_method teacher --teacher_config conf/teacher_vtn_cpu.yaml \
 #       --tag train_cpu_teacher   # durations from a VTN teacher's attention instead of DTW (doc/durations.md)
+#   ./run.sh --db_root ... --ngpu 0 --pretrained ../../flite_m2m/vc1/exp/vc_train_flite_m2m_cpu \
+#       --pretrained_speakers kathleen=slt,fraser=kal16 --train_args "--optim_conf lr=0.0005 --max_epoch 20" \
+#       --tag ft_flite   # from a model pretrained on flite speech: no better than scratch (doc/many_to_many.md)
 # The default is the CPU system: conf/train_cpu.yaml and a CPU-sized Vocos trained on ground-truth, then
 # predicted mels (stage 6, ~30 min); the second line is the paper-size model and Vocos (a GPU). doc/recipes.md.
 set -euo pipefail

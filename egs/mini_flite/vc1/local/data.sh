@@ -10,12 +10,13 @@ srcspk=slt                   # flite voice of the source (flite -lv lists them: 
 tgtspk=rms                   # flite voice of the target
 speakers=""                  # many-to-many: comma-separated voices (then --srcspk/--tgtspk are unused)
 pairs=""                     # with --speakers: all, K partners per voice, or A:B,C:D (make_pair_sets.sh)
-num_sentences=120            # N lines of local/sentences.txt
+sentences=local/sentences.txt # one per line; fortunes: from Debian's (local/make_sentences.py)
+num_sentences=120            # N lines of it
 first_sentence=1             # from this line on (ids are line numbers)
 n_dev=10                     # the last n_eval sentence ids are eval, the n_dev before them dev
 n_eval=10
 nj=2                         # parallel flite processes
-help_message="Usage: $0 [--db_root DIR] [--srcspk slt --tgtspk rms | --speakers slt,rms,awb --pairs all] [--num_sentences 120] [--first_sentence 1] [--nj 2]"
+help_message="Usage: $0 [--db_root DIR] [--srcspk slt --tgtspk rms | --speakers slt,rms,awb --pairs all] [--sentences FILE|fortunes] [--num_sentences 120] [--first_sentence 1] [--nj 2]"
 . utils/parse_options.sh
 
 command -v flite > /dev/null || { echo "$0: flite is missing (apt-get install flite, or tools/install.sh)" >&2; exit 1; }
@@ -33,12 +34,17 @@ for spk in "${voices[@]}"; do
     fi
 done
 
+if [ "${sentences}" = fortunes ]; then
+    sentences=${db_root}/fortunes.txt
+    [ -s "${sentences}" ] || python local/make_sentences.py --num $((first_sentence + num_sentences - 1)) "${sentences}"
+fi
+
 # One text file per sentence (rewritten only when it changed, so its audio is only redone then).
 mkdir -p "${db_root}/text"
 awk -v a="${first_sentence}" -v n="${num_sentences}" 'NR >= a && NR < a + n {printf "%04d\t%s\n", NR, $0}' \
-    local/sentences.txt > "${db_root}/sentences.tsv"
+    "${sentences}" > "${db_root}/sentences.tsv"
 [ "$(wc -l < "${db_root}/sentences.tsv")" -eq "${num_sentences}" ] || {
-    echo "$0: local/sentences.txt has fewer than ${num_sentences} lines from line ${first_sentence}" >&2
+    echo "$0: ${sentences} has fewer than ${num_sentences} lines from line ${first_sentence}" >&2
     exit 1
 }
 while IFS=$'\t' read -r id sentence; do
