@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted(p for p in args.fortunes.glob("*") if p.is_file() and not p.suffix and p.name not in SKIP)
     if not files:
-        sys.exit(f"{args.fortunes} has no fortune files: apt-get install fortunes (or tools/install.sh)")
+        sys.exit(f"{args.fortunes} has no fortune files: apt-get install fortunes (not in tools/install.sh)")
     found = set()
     for path in files:
         found.update(sentences(path.read_text(encoding="utf-8", errors="replace")))
