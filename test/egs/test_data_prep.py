@@ -203,17 +203,23 @@ def test_make_sentences_keeps_plain_sentences_of_the_fortunes(tmp_path: Path) ->
     """Fortune entries become 6-20-word sentences flite reads cleanly (no acronyms, digits or quotes)."""
     fortunes = tmp_path / "fortunes"
     fortunes.mkdir()
-    keep = ["A journey of a thousand miles begins with one step.", "Why is the sky so very blue today?"]
+    keep = ["A journey of a thousand miles begins with one step.", "Why is the sky so very blue today?",
+            "Never put off until tomorrow what you can do today."]
     drop = ["Too short here.", "The NASA launch went well for all of us.", "It cost 5 dollars and it was a bargain.",
             '"Quoted words are not read well by flite at all."']  # fmt: skip
-    (fortunes / "wisdom").write_text(f"{keep[0]} {drop[0]}\n%\n{drop[1]}\n%\n{keep[1]}\n{drop[2]}\n%\n{drop[3]}\n")
+    (fortunes / "wisdom").write_text(f"{keep[0]} {drop[0]}\n%\n{drop[1]}\n%\n{keep[1]}\n{drop[2]}\n%\n{drop[3]}\n"
+                                     f"%\n{keep[2]}\n")  # fmt: skip
     (fortunes / "wisdom.dat").write_text("index, skipped")
     make = ["python3", str(EGS / "mini_flite" / "vc1" / "local" / "make_sentences.py"), "--fortunes", str(fortunes)]
-    proc = subprocess.run([*make, "--num", "2", str(tmp_path / "out.txt")], capture_output=True, text=True)
+    proc = subprocess.run([*make, "--num", "3", str(tmp_path / "out.txt")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert sorted(read_lines(tmp_path / "out.txt")) == sorted(keep)
-    proc = subprocess.run([*make, "--num", "3", str(tmp_path / "out.txt")], capture_output=True, text=True)
-    assert proc.returncode != 0 and "yields 2 sentences, fewer than --num 3" in proc.stderr
+    # A shorter file is the longer one's first lines: data.sh regenerates a file that is too short for a run
+    # asking for more sentences, and the sentences (and audio) made before keep their ids.
+    proc = subprocess.run([*make, "--num", "2", str(tmp_path / "short.txt")], capture_output=True, text=True)
+    assert proc.returncode == 0 and read_lines(tmp_path / "short.txt") == read_lines(tmp_path / "out.txt")[:2]
+    proc = subprocess.run([*make, "--num", "4", str(tmp_path / "out.txt")], capture_output=True, text=True)
+    assert proc.returncode != 0 and "yields 3 sentences, fewer than --num 4" in proc.stderr
 
 def write_jsut_jsss(root: Path, groups: Dict[str, int]) -> None:
     """Fake ``root/jsut_ver1.1`` and ``root/jsss_ver1/short-form`` trees: ``<GROUP>_<n>`` sentences of each

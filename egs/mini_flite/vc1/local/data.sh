@@ -36,7 +36,10 @@ done
 
 if [ "${sentences}" = fortunes ]; then
     sentences=${db_root}/fortunes.txt
-    [ -s "${sentences}" ] || python local/make_sentences.py --num $((first_sentence + num_sentences - 1)) "${sentences}"
+    needed=$((first_sentence + num_sentences - 1))  # a longer file starts with a shorter one's lines (fixed order)
+    if [ ! -s "${sentences}" ] || [ "$(wc -l < "${sentences}")" -lt "${needed}" ]; then
+        python local/make_sentences.py --num "${needed}" "${sentences}"
+    fi
 fi
 
 # One text file per sentence (rewritten only when it changed, so its audio is only redone then).
