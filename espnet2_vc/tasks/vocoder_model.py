@@ -27,7 +27,7 @@ from espnet2.gan_tts.hifigan.loss import (
 from espnet2.train.class_choices import ClassChoices
 from typeguard import typechecked
 
-from espnet2_vc.utils.checkpoint import model_from_file
+from espnet2_vc.utils.checkpoint import load_weights, model_from_file
 from espnet2_vc.utils.config import check_conf_keys, chosen_class, class_defaults, mel_config
 from espnet2_vc.vocoder.checks import MEL_LOSS_KEYS, check_upsampling, fill_mel_conf, mel_differences
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
@@ -86,13 +86,12 @@ def chosen_conf(args: argparse.Namespace, choices: ClassChoices) -> Tuple[type, 
     return class_obj, conf
 
 
-@typechecked
-def build_vocoder_model(args: argparse.Namespace) -> HiFiGANVocoderModel:
-    """Generator and discriminator from their registries, the mel settings from the VC config.
+def build_generator(args: argparse.Namespace) -> torch.nn.Module:
+    """The generator alone, its mel settings resolved (``resolve_mel``) and filled in from the VC config.
 
     Raises:
-        ValueError: a stated mel setting (``generator_conf.in_channels``, ``model_conf.mel_loss_params``)
-            that differs from the VC config, or upsampling that is not ``hop_length``.
+        ValueError: a stated mel setting (``generator_conf.in_channels``, ``mel``) that differs from the VC
+            config, or upsampling that is not ``hop_length``.
     """
     mel = resolve_mel(args)
     source = str(args.vc_config or "saved in config.yaml")
@@ -106,6 +105,19 @@ def build_vocoder_model(args: argparse.Namespace) -> HiFiGANVocoderModel:
         gen_conf["mel"] = mel
     if "upsample_scales" in defaults:  # transposed-convolution generators (HiFi-GAN)
         check_upsampling(gen_conf.get("upsample_scales", defaults["upsample_scales"]), int(mel["hop_length"]))
+    return gen_class(**gen_conf)
+
+
+@typechecked
+def build_vocoder_model(args: argparse.Namespace) -> HiFiGANVocoderModel:
+    """Generator and discriminator from their registries, the mel settings from the VC config.
+
+    Raises:
+        ValueError: a stated mel setting (``generator_conf.in_channels``, ``model_conf.mel_loss_params``)
+            that differs from the VC config, or upsampling that is not ``hop_length``.
+    """
+    generator = build_generator(args)
+    mel, source = args.mel, str(args.vc_config or "saved in config.yaml")
     disc_class, disc_conf = chosen_conf(args, discriminator_choices)
     model_conf = copy.deepcopy(args.model_conf or {})
     check_conf_keys(HiFiGANVocoderModel, model_conf, "model")
@@ -115,7 +127,7 @@ def build_vocoder_model(args: argparse.Namespace) -> HiFiGANVocoderModel:
         model_conf.get("mel_loss_params"), mel, {k: k for k in MEL_LOSS_KEYS if k in mel},
         "model_conf mel_loss_params", source,
     )  # fmt: skip
-    model = HiFiGANVocoderModel(gen_class(**gen_conf), disc_class(**disc_conf), mel, **model_conf)
+    model = HiFiGANVocoderModel(generator, disc_class(**disc_conf), mel, **model_conf)
     n_gen = sum(p.numel() for p in model.generator.parameters())
     n_disc = sum(p.numel() for p in model.discriminator.parameters())
     logging.info(f"vocoder: generator {n_gen / 1e6:.3f} M, discriminator {n_disc / 1e6:.3f} M parameters; "
@@ -132,3 +144,14 @@ def vocoder_model_from_file(
     # vc_config=None: the saved mel settings rebuild the model, wherever the VC config went.
     return model_from_file(build_vocoder_model, config_file, model_file, device, vc_config=None)
 
+
+
+def generator_from_file(
+    config_file: Optional[Union[Path, str]], model_file: Union[Path, str], device: str = "cpu"
+) -> torch.nn.Module:
+    """The generator of a trained vocoder, for decoding: built alone from ``exp/<voc>/config.yaml`` (no
+    discriminator, no losses), the checkpoint's ``generator.*`` tensors loaded strictly (``load_weights``)."""
+    config_file = config_file or Path(model_file).parent / "config.yaml"
+    generator, _ = model_from_file(build_generator, config_file, None, device, vc_config=None)
+    load_weights(generator, model_file, device, prefix="generator.")
+    return generator

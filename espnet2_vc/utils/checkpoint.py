@@ -20,15 +20,21 @@ def read_state_dict(path: Union[str, Path], device: str = "cpu") -> Dict[str, to
     return state
 
 
-def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "cpu") -> None:
+def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "cpu", prefix: str = "") -> None:
     """Load a state dict saved by espnet's Trainer into ``model``, strictly.
 
-    Uses ``torch.load(weights_only=True)`` so that a file from a stranger cannot run code.
+    Uses ``torch.load(weights_only=True)`` so that a file from a stranger cannot run code. With ``prefix`` the
+    model is one part of the saved one (``generator.``: a vocoder's generator without its discriminator): the
+    tensors under ``prefix`` must fit it exactly, and the others are counted in the log line, not loaded.
 
     Raises:
         RuntimeError: naming the file and every missing or unexpected parameter.
     """
     state = read_state_dict(path, device)
+    others = 0
+    if prefix:
+        part = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        others, state = len(state) - len(part), part
     try:  # the model's own load_state_dict pre-hooks run first (e.g. ESPnetVCModel's renamed keys)
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
@@ -37,13 +43,15 @@ def load_weights(model: torch.nn.Module, path: Union[str, Path], device: str = "
         unexpected = sorted(set(state) - set(own))
         mismatched = sorted(k for k in set(own) & set(state) if own[k].shape != state[k].shape)
         raise RuntimeError(
-            f"{path}: does not fit the model built from its config: missing {missing[:10]}"
+            f"{path}{f' ({prefix}*)' if prefix else ''}: does not fit the model built from its config: "
+            f"missing {missing[:10]}"
             f"{'…' if len(missing) > 10 else ''}, unexpected {unexpected[:10]}"
             f"{'…' if len(unexpected) > 10 else ''}, shape mismatch {mismatched[:10]}. "
             "Use the config.yaml written next to this checkpoint."
         ) from err
     n_params = sum(v.numel() for v in state.values())
-    logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}")
+    rest = f" ({prefix}*; {others} other tensors, for training only, not loaded)" if prefix else ""
+    logging.info(f"loaded {len(state)} tensors ({n_params / 1e6:.2f} M values) from {path}{rest}")
 
 
 def model_from_file(

@@ -27,7 +27,7 @@ class TrainedVocoder(AbsVocoder):
         config_file: Optional[Union[str, Path]] = None,
         device: str = "cpu",
     ) -> None:
-        """Load strictly (``weights_only``) after checking the saved mel settings and the generator.
+        """Load the generator alone, strictly (``weights_only``), after checking the saved mel settings and name.
 
         Args:
             mel: The VC model's mel settings (``espnet2_vc.utils.config.mel_config``).
@@ -38,7 +38,7 @@ class TrainedVocoder(AbsVocoder):
         Raises:
             ValueError: the vocoder's saved mel settings differ from ``mel``, or it is another generator.
         """
-        from espnet2_vc.tasks.vocoder_model import vocoder_model_from_file
+        from espnet2_vc.tasks.vocoder_model import generator_from_file
 
         config_file = Path(config_file) if config_file else Path(model_file).parent / "config.yaml"
         check_saved_mel(load_config(config_file).get("mel"), mel, str(config_file))
@@ -46,8 +46,7 @@ class TrainedVocoder(AbsVocoder):
         if trained != self.generator_name:
             raise ValueError(f"{config_file}: this vocoder was trained with --generator {trained}; decode it with "
                              f"--vocoder {trained}, not --vocoder {self.generator_name}")  # fmt: skip
-        model, _ = vocoder_model_from_file(config_file, model_file, device)
-        self.generator = model.generator.eval()
+        self.generator = generator_from_file(config_file, model_file, device).eval()
         if hasattr(self.generator, "remove_weight_norm"):
             self.generator.remove_weight_norm()
         self.device = device

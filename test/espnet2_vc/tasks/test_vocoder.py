@@ -1,6 +1,7 @@
 """VocoderTask: mel settings read from the VC config, every stated mismatch refused, the shipped configs dry-run."""
 
 import io
+import logging
 import re
 import sys
 import time
@@ -112,6 +113,27 @@ def test_build_model_from_file_uses_saved_mel(vc, tmp_path):
     with pytest.raises(RuntimeError, match=r"part\.pth: does not fit the model .* missing \[.*'generator\.output_conv"):
         VocoderTask.build_model_from_file(tmp_path / "config.yaml", tmp_path / "part.pth")
 
+
+
+def test_decoding_builds_and_loads_the_generator_alone(vc, tmp_path, caplog):
+    """Decoding loads the generator without building the discriminator, strictly on the generator's tensors."""
+    from espnet2_vc.tasks.vocoder_model import generator_from_file
+
+    args = make_args(vc)
+    model = VocoderTask.build_model(args)
+    torch.save(model.state_dict(), tmp_path / "voc.pth")
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(vars(args)))
+    with caplog.at_level(logging.INFO):
+        generator = generator_from_file(None, tmp_path / "voc.pth")
+    assert type(generator) is type(model.generator)
+    assert generator.state_dict().keys() == model.generator.state_dict().keys()
+    for k, v in model.generator.state_dict().items():
+        assert torch.equal(v, generator.state_dict()[k]), k
+    n_other = len(model.state_dict()) - len(model.generator.state_dict())
+    assert n_other > 0 and f"{n_other} other tensors, for training only, not loaded" in caplog.text
+    torch.save({k: v for k, v in model.state_dict().items() if "output_conv" not in k}, tmp_path / "part.pth")
+    with pytest.raises(RuntimeError, match=r"part\.pth \(generator\.\*\): does not fit .* missing \[.*'output_conv"):
+        generator_from_file(tmp_path / "config.yaml", tmp_path / "part.pth")
 
 # Every vocoder config the recipes ship, with the VC config it is meant for (links resolved, each pair once);
 # the hop-256 template is also dry-run against a 22.05 kHz VC config (arctic links the same file for 16 kHz).
