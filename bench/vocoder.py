@@ -55,6 +55,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch_size", type=int, default=None, help="default: the config's")
     parser.add_argument("--jobs", type=int, default=1, help="trainings side by side")
     parser.add_argument("--threads", type=int, default=None, help="threads for scoring (default: every core)")
+    parser.add_argument("--scores_only", action="store_true",
+                        help="no training: score the checkpoints a previous run left under --outdir")
     parser.add_argument("--rtf_only", action="store_true", help="no training: synthesis speed of untrained models")
     parser.add_argument("--ngpu", type=int, default=0)
     parser.add_argument("--outdir", default=str(REPO / "exp_bench" / "vocoder"))
@@ -159,6 +161,21 @@ def train_all(args: argparse.Namespace, dirs: Dict[str, Path], outdir: Path) -> 
     return done
 
 
+def previous_run(args: argparse.Namespace, outdir: Path) -> Dict[str, tuple]:
+    """``--scores_only``: the checkpoint and step count of each config trained by an earlier run here."""
+    import yaml
+
+    done = {}
+    for config in args.vocoder_configs:
+        exp = outdir / f"exp_{Path(config).stem}"
+        rows = epoch_lines(exp / "train.log") if (exp / "train.log").exists() else []
+        if not rows or not (exp / "latest.pth").exists():
+            sys.exit(f"--scores_only: {exp} holds no trained checkpoint; train it first (without --scores_only)")
+        per_epoch = int(yaml.safe_load(open(exp / "config.yaml"))["num_iters_per_epoch"])
+        done[Path(config).stem] = (exp / "latest.pth", rows[-1]["epoch"] * per_epoch)
+    return done
+
+
 def score(args: argparse.Namespace, trained: Dict[str, tuple], dev: Path) -> Dict[str, float]:
     """RTF, LSD, mel L1 and MCD of each vocoder (and Griffin-Lim) on the dev utterances' ground-truth mels."""
     import numpy as np
@@ -221,7 +238,7 @@ def main() -> None:
     dirs = write_lists(Path(args.data_dir), args.speaker, outdir)
     if args.rtf_only:
         args.steps, args.log_every, args.minutes, args.batch_size = 1, [1], None, 1
-    trained = train_all(args, dirs, outdir)
+    trained = previous_run(args, outdir) if args.scores_only else train_all(args, dirs, outdir)
     figures = score(args, trained, dirs["dev"])
     names = list(trained) + ["griffin_lim"]
     n_dev = len((dirs["dev"] / "wav.scp").read_text().splitlines())

@@ -23,6 +23,7 @@ from typeguard import typechecked
 
 from espnet2_vc.utils.config import MEL_KEYS
 from espnet2_vc.vocoder.checks import MEL_LOSS_KEYS, fill_mel_conf
+from espnet2_vc.vocoder.phase_losses import PhaseAmplitudeLoss
 from espnet2_vc.vocoder.stft_loss import MultiResolutionSTFTLoss
 
 
@@ -50,6 +51,9 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         lambda_feat_match: float = 2.0,
         lambda_adv: float = 1.0,
         lambda_stft: float = 0.0,
+        lambda_amplitude: float = 0.0,
+        lambda_phase: float = 0.0,
+        lambda_consistency: float = 0.0,
         generator_adv_loss_params: Optional[Dict[str, Any]] = None,
         discriminator_adv_loss_params: Optional[Dict[str, Any]] = None,
         feat_match_loss_params: Optional[Dict[str, Any]] = None,
@@ -70,6 +74,10 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
             lambda_adv: Weight of the generator's adversarial loss.
             lambda_stft: Weight of the multi-resolution STFT loss (Parallel WaveGAN's auxiliary loss); 0 (the
                 HiFi-GAN recipe) leaves it out. It speeds up learning the harmonic fine structure (doc/vocoder.md).
+            lambda_amplitude: Weight of APNet's log-amplitude loss (``phase_losses``; 45 in APNet) on a generator
+                that predicts an STFT (``spectrum``, ``synthesize``, ``analyze``: Vocos); 0 leaves it out.
+            lambda_phase: Weight of APNet's anti-wrapping phase losses (100 in APNet); 0 leaves them out.
+            lambda_consistency: Weight of APNet's STFT consistency loss (20 in APNet); 0 leaves it out.
             generator_adv_loss_params: ``GeneratorAdversarialLoss`` options (default mse, averaged).
             discriminator_adv_loss_params: ``DiscriminatorAdversarialLoss`` options.
             feat_match_loss_params: ``FeatureMatchLoss`` options.
@@ -116,6 +124,17 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         if segment_size <= longest // 2:
             raise ValueError(f"--model_conf segment_size={segment_size} must exceed half the longest STFT loss "
                              f"fft_size ({longest})")  # fmt: skip
+        spectral = dict(amplitude=lambda_amplitude, phase=lambda_phase, consistency=lambda_consistency)
+        if any(w < 0 for w in spectral.values()):
+            raise ValueError(f"--model_conf lambda_amplitude / lambda_phase / lambda_consistency {spectral}: each must "
+                             "be >= 0 (0: that loss is off)")  # fmt: skip
+        self.spectral_weights = {k: w for k, w in spectral.items() if w > 0}
+        self.spectral_loss = None
+        if self.spectral_weights:
+            if not all(callable(getattr(generator, f, None)) for f in ("spectrum", "synthesize", "analyze")):
+                raise ValueError(f"--model_conf lambda_{next(iter(self.spectral_weights))}: the spectral losses need "
+                                 "a generator that predicts an STFT (--generator vocos)")  # fmt: skip
+            self.spectral_loss = PhaseAmplitudeLoss(edge_frames=generator.n_fft // (2 * self.hop_length))
         self.generator_adv_loss = GeneratorAdversarialLoss(**(generator_adv_loss_params or {}))
         self.discriminator_adv_loss = DiscriminatorAdversarialLoss(**(discriminator_adv_loss_params or {}))
         self.feat_match_loss = FeatureMatchLoss(**(feat_match_loss_params or {}))
@@ -124,7 +143,7 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         self.lambda_adv = lambda_adv
         self.lambda_stft = lambda_stft
         self.cache_generator_outputs = cache_generator_outputs
-        self._cache: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        self._cache: Optional[tuple] = None
         if discriminator_train_start_steps < 0:
             raise ValueError(f"--model_conf discriminator_train_start_steps={discriminator_train_start_steps} must "
                              "be >= 0")  # fmt: skip
@@ -184,13 +203,18 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         wav_seg = torch.gather(speech, 1, wav_idx)
         return mel_seg.transpose(1, 2), wav_seg[:, None]
 
-    def _generate(self, *batch: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(generated, reference) segments (B, 1, S), shared by the two turns of a training step."""
+    def _generate(self, *batch: Optional[torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor, Optional[tuple]]:
+        """(generated, reference) segments (B, 1, S) and, with spectral losses, the predicted (magnitude, phase)
+        (B, F, S / hop) each: shared by the two turns of a training step."""
         if self._cache is not None and self.training and self.cache_generator_outputs:
             out, self._cache = self._cache, None  # second turn of the step: reuse, then forget
             return out
         mel_seg, wav_seg = self.segments(*batch)
-        out = (self.generator(mel_seg), wav_seg.to(mel_seg.dtype))
+        if self.spectral_loss is None:
+            out = (self.generator(mel_seg), wav_seg.to(mel_seg.dtype), None)
+        else:  # the predicted spectrum too, for the spectral losses
+            spectrum = self.generator.spectrum(mel_seg)
+            out = (self.generator.synthesize(*spectrum), wav_seg.to(mel_seg.dtype), spectrum)
         if self.training and self.cache_generator_outputs:
             self._cache = out
         return out
@@ -217,7 +241,7 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
         Returns:
             ``loss`` (scalar), ``stats``, ``weight`` (batch size) and ``optim_idx``.
         """
-        speech_hat, speech_ref = self._generate(speech, speech_lengths, feats, feats_lengths)
+        speech_hat, speech_ref, spectrum = self._generate(speech, speech_lengths, feats, feats_lengths)
         batch_size = speech.size(0)
         adversarial = self.adversarial
         if forward_generator:
@@ -239,6 +263,12 @@ class HiFiGANVocoderModel(AbsGANESPnetModel):
                 stft_loss = self.stft_loss(speech_hat, speech_ref) * self.lambda_stft
                 loss = loss + stft_loss
                 stats["generator_stft_loss"] = stft_loss.item()
+            if self.spectral_loss is not None:
+                analyze = self.generator.analyze
+                terms = self.spectral_loss(*spectrum, analyze(speech_ref), analyze(speech_hat))
+                for name, weight in self.spectral_weights.items():
+                    loss = loss + terms[name] * weight
+                    stats[f"generator_{name}_loss"] = terms[name].item() * weight
             stats["generator_loss"] = loss.item()
             optim_idx = 0
         elif not adversarial:  # before discriminator_train_start_steps: no discriminator turn (no gradients)

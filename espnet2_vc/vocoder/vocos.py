@@ -88,6 +88,7 @@ class VocosGenerator(torch.nn.Module):
         self.head = ISTFTHead(dim=dim, n_fft=n_fft, hop_length=hop_length, padding="center")
         self.head.istft = FrameAlignedISTFT(n_fft, hop_length)
         self.upsample_factor = hop_length  # (checked against the VC config by the training model)
+        self.n_fft = n_fft
         prior = None
         if magnitude_prior:
             from espnet2.layers.log_mel import LogMel
@@ -118,9 +119,21 @@ class VocosGenerator(torch.nn.Module):
             log_mag = log_mag + torch.log(amplitude.clamp(min=PRIOR_FLOOR))
         return torch.exp(log_mag.clamp(max=MAX_LOG_MAGNITUDE)), phase
 
+    def synthesize(self, magnitude: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+        """Magnitude and phase (B, n_fft // 2 + 1, T) → waveform (B, 1, T × hop) (the frame-aligned iSTFT)."""
+        return self.head.istft(torch.polar(magnitude, phase)).unsqueeze(1)
+
+    def analyze(self, wav: torch.Tensor) -> torch.Tensor:
+        """Waveform (B, 1, T × hop) → its complex STFT at the head's resolution (B, n_fft // 2 + 1, T), frame
+        ``t`` centred on sample ``t·hop`` as the head's (the spectral losses' reference, ``phase_losses``)."""
+        istft = self.head.istft
+        spec = torch.stft(wav.view(wav.size(0), -1).float(), istft.n_fft, istft.hop_length, istft.n_fft,
+                          istft.window, center=True, return_complex=True)  # fmt: skip
+        return spec[..., : wav.size(-1) // istft.hop_length]
+
     def forward(self, c: torch.Tensor) -> torch.Tensor:
         """Log-mel (B, n_mels, T) → waveform (B, 1, T × hop)."""
-        return self.head.istft(torch.polar(*self.spectrum(c))).unsqueeze(1)
+        return self.synthesize(*self.spectrum(c))
 
     def inference(self, c: torch.Tensor) -> torch.Tensor:
         """Log-mel (T, n_mels) → waveform (T × hop, 1), as espnet's ``HiFiGANGenerator.inference``."""
