@@ -166,3 +166,17 @@ def test_pretrained_many_to_many_keeps_its_speaker_table(tmp_path: Path) -> None
     (exp / "spk2sid").unlink()  # a one-to-one model has no speakers to alias
     proc = run_vc_sh("--pretrained", str(exp), "--pretrained_speakers", "kathleen=slt", "--dumpdir", f"{tmp_path}/d")
     assert proc.returncode == 2 and "needs a many-to-many model" in proc.stdout + proc.stderr
+
+
+def test_list_audio_lists_wav_and_flac_with_the_prefix(tmp_path: Path) -> None:
+    """scripts/list_audio.sh: "<id> <path>" of DIR/PREFIX*.{wav,flac}, sorted; subfolders and other files left out."""
+    for name in ("B_02.flac", "B_01.wav", "A_01.wav", "B_03.txt", "sub/B_00.wav"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    script = str(TEMPLATE / "scripts" / "list_audio.sh")
+    out = subprocess.run([script, str(tmp_path), "B_"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [f"B_01 {tmp_path}/B_01.wav", f"B_02 {tmp_path}/B_02.flac"]
+    everything = subprocess.run([script, str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    assert [line.split()[0] for line in everything.splitlines()] == ["A_01", "B_01", "B_02"]
+    missing = subprocess.run([script, str(tmp_path / "nope")], capture_output=True, text=True)
+    assert missing.returncode == 1 and "nope is not a folder" in missing.stderr

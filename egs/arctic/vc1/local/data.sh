@@ -26,8 +26,7 @@ for spk in "${srcspk}" "${tgtspk}"; do
         exit 1
     fi
     # Audio as .wav (the release) or .flac; the sentence id is the file name.
-    find "${dir}/wav" -maxdepth 1 \( -name '*.wav' -o -name '*.flac' \) | LC_ALL=C sort \
-        | awk '{id = $0; sub(/.*\//, "", id); sub(/\.(wav|flac)$/, "", id); print id " " $0}' > "${tmp}/${spk}.list"
+    scripts/list_audio.sh "${dir}/wav" > "${tmp}/${spk}.list"
     [ -s "${tmp}/${spk}.list" ] || { echo "$0: no .wav or .flac audio in ${dir}/wav" >&2; exit 1; }
 done
 # ( arctic_a0001 "Author of the danger trail, Philip Steels, etc." )

@@ -29,8 +29,7 @@ for spk in "${srcspk}" "${tgtspk}"; do
         *) echo "$0: unknown speaker ${spk}; use jsut or jsss" >&2; exit 1 ;;
     esac
     [ -d "${dirs[0]}" ] || { echo "$0: ${dirs[0]} is missing (download ${spk^^} from its official site)" >&2; exit 1; }
-    find "${dirs[0]}" -maxdepth 1 -name 'BASIC5000_*.wav' | LC_ALL=C sort \
-        | awk '{id = $0; sub(/.*\//, "", id); sub(/\.wav$/, "", id); print id " " $0}' > "${tmp}/${spk}.list"
+    scripts/list_audio.sh "${dirs[0]}" BASIC5000_ > "${tmp}/${spk}.list"
 done
 [ "${srcspk}" != "${tgtspk}" ] || { echo "$0: --srcspk and --tgtspk are the same" >&2; exit 1; }
 # BASIC5000_0001:<text> (JSUT's transcript; JSSS reads the same sentences)

@@ -44,11 +44,10 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "${tmp}"' EXIT
 
-# list_wavs SPK DIR GROUP: append "<ID> <path>" of DIR/<GROUP>_*.wav to ${tmp}/SPK.list.
+# list_wavs SPK DIR GROUP: append "<ID> <path>" of DIR/<GROUP>_*.wav (or .flac) to ${tmp}/SPK.list.
 list_wavs() {
     need_dir "$2"
-    find "$2" -maxdepth 1 -name "${3^^}_*.wav" | LC_ALL=C sort \
-        | awk '{id = $0; sub(/.*\//, "", id); sub(/\.wav$/, "", id); print id " " $0}' >> "${tmp}/$1.list"
+    scripts/list_audio.sh "$2" "${3^^}_" >> "${tmp}/$1.list"
 }
 : > "${tmp}/text.list"
 for group in "${groups[@]}"; do

@@ -36,8 +36,7 @@ lists=()
 for spk in "${voices[@]}"; do
     dir=${db_root}/${spk}/parallel100/wav24kHz16bit
     [ -d "${dir}" ] || { echo "$0: ${dir} is missing (download JVS from its official site)" >&2; exit 1; }
-    find "${dir}" -maxdepth 1 -name 'VOICEACTRESS100_*.wav' | LC_ALL=C sort \
-        | awk '{id = $0; sub(/.*\//, "", id); sub(/\.wav$/, "", id); print id " " $0}' > "${tmp}/${spk}.list"
+    scripts/list_audio.sh "${dir}" VOICEACTRESS100_ > "${tmp}/${spk}.list"
     lists+=("${spk}=${tmp}/${spk}.list")
 done
 # VOICEACTRESS100_001:<text> (the first speaker's transcript: the sentences are the same for all)
