@@ -27,7 +27,7 @@ from espnet2.gan_tts.hifigan.loss import (
 from espnet2.train.class_choices import ClassChoices
 from typeguard import typechecked
 
-from espnet2_vc.utils.checkpoint import load_weights, model_from_file
+from espnet2_vc.utils.checkpoint import model_from_file
 from espnet2_vc.utils.config import check_conf_keys, chosen_class, class_defaults, mel_config
 from espnet2_vc.vocoder.checks import MEL_LOSS_KEYS, check_upsampling, fill_mel_conf, mel_differences
 from espnet2_vc.vocoder.hifigan_training import HiFiGANVocoderModel
@@ -145,13 +145,9 @@ def vocoder_model_from_file(
     return model_from_file(build_vocoder_model, config_file, model_file, device, vc_config=None)
 
 
-
 def generator_from_file(
     config_file: Optional[Union[Path, str]], model_file: Union[Path, str], device: str = "cpu"
 ) -> torch.nn.Module:
     """The generator of a trained vocoder, for decoding: built alone from ``exp/<voc>/config.yaml`` (no
     discriminator, no losses), the checkpoint's ``generator.*`` tensors loaded strictly (``load_weights``)."""
-    config_file = config_file or Path(model_file).parent / "config.yaml"
-    generator, _ = model_from_file(build_generator, config_file, None, device, vc_config=None)
-    load_weights(generator, model_file, device, prefix="generator.")
-    return generator
+    return model_from_file(build_generator, config_file, model_file, device, "generator.", vc_config=None)[0]

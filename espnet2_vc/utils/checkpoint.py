@@ -59,10 +59,12 @@ def model_from_file(
     config_file: Optional[Union[str, Path]],
     model_file: Optional[Union[str, Path]],
     device: str = "cpu",
+    weights_prefix: str = "",
     **settings: Any,
 ) -> Tuple[torch.nn.Module, Any]:
     """``build(args)`` on the options saved in ``config_file`` (default: beside ``model_file``), with ``settings``
-    set on them first, moved to ``device``, and ``model_file`` loaded strictly (:func:`load_weights`).
+    set on them first, moved to ``device``, and ``model_file`` loaded strictly (:func:`load_weights`; with
+    ``weights_prefix``, the saved tensors under it: ``build`` makes that part of the saved model).
 
     Returns:
         The model and the options it was built from (completed by ``build``).
@@ -72,7 +74,7 @@ def model_from_file(
         setattr(args, key, value)
     model = build(args).to(device)
     if model_file is not None:
-        load_weights(model, model_file, device)
+        load_weights(model, model_file, device, prefix=weights_prefix)
     return model, args
 
 
