@@ -129,6 +129,8 @@ def rss_mb() -> float:
 
 
 def main() -> None:
+    from espnet2_vc.vc.compile import CompileSettings
+
     args = get_parser().parse_args()
     config = yaml.safe_load(Path(args.config).read_text())
     tts_conf, mel = dict(config.get("tts_conf") or {}), config.get("feats_extract_conf") or {}
@@ -141,8 +143,8 @@ def main() -> None:
     src_len, tgt_len = batch_lengths(dump, batch_size, hop, rng)
     nars2s_batch, fs2_batch = make_batch(src_len, tgt_len, r, odim, rng, args.device)
     models = build(tts_conf, odim, args.device)
-    if args.compile:  # NARS2S only, in place, as --compile_conf does (espnet2_vc.vc.compile); espnet's FastSpeech2
-        models["nars2s"].compile(backend=args.compile)  # fails under inductor on torch 2.9.1 (a conv stride assert)
+    if args.compile:  # NARS2S only, in place, as --compile_conf does (espnet's FastSpeech2 fails under inductor
+        CompileSettings(enable=True, backend=args.compile).apply(models["nars2s"])  # on torch 2.9.1: a stride assert)
     steps = {"nars2s": step_fn(models["nars2s"], nars2s_batch, args.device, args.autocast),
              "fastspeech2": step_fn(models["fastspeech2"], fs2_batch, args.device, args.autocast)}  # fmt: skip
     for step in steps.values():

@@ -23,13 +23,30 @@ import torch
 from espnet2.torch_utils.device_funcs import force_gatherable
 
 
-@torch.compiler.disable
+def _gather(
+    loss: torch.Tensor, stats: Dict[str, torch.Tensor], batch_size: int
+) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
+    return force_gatherable((loss, stats, loss.new_tensor(float(batch_size))), loss.device)
+
+
+# What loss_outputs runs: _gather, or _gather under torch.compiler.disable once a network is to be compiled
+# (keep_loss_outputs_eager). Decorating it here would import torch._dynamo (0.6 s) in every process.
+_GATHER = {"fn": _gather}
+
+
+def keep_loss_outputs_eager() -> None:
+    """Keep :func:`loss_outputs` out of ``torch.compile`` (its views of 0-dim tensors break AOT autograd):
+    :class:`espnet2_vc.vc.compile.CompileSettings` calls this before it compiles a network."""
+    if _GATHER["fn"] is _gather:
+        _GATHER["fn"] = torch.compiler.disable(_gather)
+
+
 def loss_outputs(
     loss: torch.Tensor, stats: Dict[str, torch.Tensor], batch_size: int
 ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor], torch.Tensor]:
     """What a network's ``forward`` returns: espnet's ``force_gatherable`` of loss, stats and the batch-size
-    weight. Kept out of ``torch.compile`` (``--compile_conf``): its views of 0-dim tensors break AOT autograd."""
-    return force_gatherable((loss, stats, loss.new_tensor(float(batch_size))), loss.device)
+    weight (run eagerly in a compiled network: :func:`keep_loss_outputs_eager`)."""
+    return _GATHER["fn"](loss, stats, batch_size)
 
 
 class AbsVC(torch.nn.Module, ABC):

@@ -14,6 +14,8 @@ from typing import Any, Dict, Optional
 
 import torch
 
+from espnet2_vc.vc.abs_vc import keep_loss_outputs_eager
+
 
 @dataclass(frozen=True)
 class CompileSettings:
@@ -43,6 +45,7 @@ class CompileSettings:
     def apply(self, network: torch.nn.Module) -> torch.nn.Module:
         """Compile ``network`` in place when enabled; return it."""
         if self.enable:
+            keep_loss_outputs_eager()
             network.compile(backend=self.backend, mode=self.mode, dynamic=self.dynamic)
         return network
 
